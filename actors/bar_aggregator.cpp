@@ -1,0 +1,1 @@
+namespace csp::actors {} // namespace csp::actors

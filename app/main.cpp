@@ -1,0 +1,38 @@
+#include <cstring>
+#include <iostream>
+#include <string>
+
+#include "app/commands.hpp"
+
+namespace {
+
+constexpr const char* usage = R"(usage: csp <command> [options]
+
+commands:
+  bars        --timeframe TF --input FILE|- [--allowed-lateness-ms N]
+              Binance trade events (JSON lines) to OHLCV bars (CSV).
+  indicators  --input FILE|-
+              Bars (CSV open_time,open,high,low,close,volume) to indicators.
+  help        This text.
+)";
+
+} // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::cerr << usage;
+    return 2;
+  }
+  std::string cmd = argv[1];
+  csp::app::arg_list args(argv + 2, argv + argc);
+  if (cmd == "bars")
+    return csp::app::run_bars(args);
+  if (cmd == "indicators")
+    return csp::app::run_indicators(args);
+  if (cmd == "help" || cmd == "--help" || cmd == "-h") {
+    std::cout << usage;
+    return 0;
+  }
+  std::cerr << "csp: unknown command '" << cmd << "'\n" << usage;
+  return 2;
+}

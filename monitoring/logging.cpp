@@ -1,0 +1,2 @@
+// Placeholder translation unit; structured logging lands with the module.
+namespace csp::monitoring {} // namespace csp::monitoring

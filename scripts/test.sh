@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Runs every test: installs missing packages, builds, checks formatting and
+# runs the ctest suites. Idempotent; prints a summary at the end.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+start=$(date +%s)
+status=0
+step() { printf '\n== %s\n' "$*"; }
+
+step "dependencies"
+./scripts/install-deps.sh || { echo "test.sh: dependency install failed"; exit 1; }
+
+step "build"
+./scripts/build.sh build || { echo "test.sh: build failed"; exit 1; }
+
+step "format check (clang-format)"
+fmt_bad=$(git ls-files '*.cpp' '*.hpp' | xargs clang-format --dry-run 2>&1 \
+  | grep -c 'warning:' || true)
+if [ "${fmt_bad:-0}" != 0 ]; then
+  echo "clang-format: $fmt_bad formatting differences (run clang-format -i)"
+  status=1
+else
+  echo "clang-format: clean"
+fi
+
+step "tests (ctest)"
+ctest_log=$(mktemp)
+(cd build && ctest --output-on-failure -j 2 --timeout 900) 2>&1 | tee "$ctest_log"
+ctest_rc=${PIPESTATUS[0]}
+[ "$ctest_rc" -eq 0 ] || status=1
+
+step "summary"
+grep -E 'tests passed|tests failed' "$ctest_log" | tail -1
+rm -f "$ctest_log"
+echo "format check: $([ "${fmt_bad:-0}" = 0 ] && echo ok || echo FAILED)"
+echo "elapsed: $(( $(date +%s) - start )) s"
+if [ "$status" -eq 0 ]; then echo "test.sh: ALL PASSED"; else echo "test.sh: FAILED"; fi
+exit "$status"
