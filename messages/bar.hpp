@@ -23,7 +23,8 @@ struct bar {
   decimal close;
   /// Base-asset volume.
   wide_decimal volume;
-  /// Quote-asset volume: sum of price × quantity, each rounded to 1e-8.
+  /// Quote-asset volume: the exact sum of price × quantity, rounded
+  /// half-to-even to 1e-8 once per bar.
   wide_decimal quote_volume;
   /// Base volume of trades where the buyer was the taker (Binance `V`).
   wide_decimal taker_buy_volume;

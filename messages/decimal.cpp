@@ -10,8 +10,7 @@ decimal decimal::from_double(double x) noexcept {
     std::llround(x * static_cast<double>(decimal_scale)))};
 }
 
-wide_decimal multiply(decimal price, decimal quantity) noexcept {
-  int128 product = static_cast<int128>(price.units) * quantity.units;
+wide_decimal round_product(int128 product) noexcept {
   int128 q = product / decimal_scale;
   int128 r = product % decimal_scale;
   // Round half to even; r has the sign of product.

@@ -76,8 +76,14 @@ struct wide_decimal {
   }
 };
 
+/// Rounds a value in 1e-16 units (a product of two decimals, or a sum of
+/// such products) half-to-even to 8 fractional digits.
+wide_decimal round_product(int128 units_e16) noexcept;
+
 /// Returns price × quantity rounded half-to-even to 8 fractional digits.
-wide_decimal multiply(decimal price, decimal quantity) noexcept;
+inline wide_decimal multiply(decimal price, decimal quantity) noexcept {
+  return round_product(static_cast<int128>(price.units) * quantity.units);
+}
 
 /// Parses a plain decimal string such as "50000.12" or "0.00100000".
 /// Accepts an optional leading '-', digits and at most one '.'. Rejects
