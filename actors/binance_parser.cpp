@@ -78,18 +78,68 @@ bool is_type_error(error_code err) noexcept {
     || err == simdjson::NUMBER_OUT_OF_RANGE;
 }
 
+/// Length of the string starting at `str` (just past its opening quote) if
+/// it contains no escape sequence, otherwise -1. Stage 1 has already checked
+/// that every string is closed, so the scan stays inside the padded buffer.
+std::ptrdiff_t plain_length(const char* str) noexcept {
+  for (const char* i = str;; ++i) {
+    if (*i == '"')
+      return i - str;
+    if (*i == '\\')
+      return -1;
+  }
+}
+
+/// Reads an object key without copying it when it has no escapes (the
+/// common case); keys with escapes are unescaped into the parser's buffer.
+error_code read_key(od::field& field, std::string_view& key) noexcept {
+  const char* raw = field.key().raw();
+  auto len = plain_length(raw);
+  if (len >= 0) {
+    key = std::string_view{raw, static_cast<std::size_t>(len)};
+    return SUCCESS;
+  }
+  return field.unescaped_key().get(key);
+}
+
+/// Reads a string value without copying it when it has no escapes. Leaves
+/// plain strings unconsumed: the object iterator skips them.
+error_code get_string_fast(od::value& val, std::string_view& out) noexcept {
+  auto token = val.raw_json_token();
+  if (!token.empty() && token[0] == '"') {
+    auto len = plain_length(token.data() + 1);
+    if (len >= 0) {
+      out = std::string_view{token.data() + 1, static_cast<std::size_t>(len)};
+      return SUCCESS;
+    }
+  }
+  return val.get_string().get(out);
+}
+
 error_code validate_value(od::value& val) noexcept;
+
+/// Whether a raw token (which runs up to the next structural character) is
+/// exactly `literal` followed by optional whitespace.
+bool literal_ok(std::string_view token, std::string_view literal) noexcept {
+  if (token.substr(0, literal.size()) != literal)
+    return false;
+  for (char c : token.substr(literal.size()))
+    if (c != ' ' && c != '\t' && c != '\n' && c != '\r')
+      return false;
+  return true;
+}
 
 /// Consumes an object, checking every key and value for well-formedness.
 error_code validate_object(od::object& obj) noexcept {
-  for (auto field : obj) {
+  for (auto result : obj) {
+    if (auto err = result.error())
+      return err;
+    // By reference: copying the field costs a store-forwarding stall.
+    od::field& field = result.value_unsafe();
     std::string_view key;
-    if (auto err = field.unescaped_key().get(key))
+    if (auto err = read_key(field, key))
       return err;
-    od::value val;
-    if (auto err = field.value().get(val))
-      return err;
-    if (auto err = validate_value(val))
+    if (auto err = validate_value(field.value()))
       return err;
   }
   return SUCCESS;
@@ -98,6 +148,26 @@ error_code validate_object(od::object& obj) noexcept {
 /// Consumes any value, checking it for well-formedness (on-demand parsing
 /// would otherwise skip the values nobody asks for without looking).
 error_code validate_value(od::value& val) noexcept {
+  // Scalars are checked on their raw token, which is cheaper than the typed
+  // getters; plain strings and literals are then left for the iterator to
+  // skip.
+  auto token = val.raw_json_token();
+  if (token.empty())
+    return simdjson::TAPE_ERROR;
+  switch (token[0]) {
+    case '"': {
+      std::string_view ignored;
+      return get_string_fast(val, ignored);
+    }
+    case 't':
+      return literal_ok(token, "true") ? SUCCESS : simdjson::T_ATOM_ERROR;
+    case 'f':
+      return literal_ok(token, "false") ? SUCCESS : simdjson::F_ATOM_ERROR;
+    case 'n':
+      return literal_ok(token, "null") ? SUCCESS : simdjson::N_ATOM_ERROR;
+    default:
+      break;
+  }
   od::json_type type;
   if (auto err = val.type().get(type))
     return err;
@@ -122,13 +192,17 @@ error_code validate_value(od::value& val) noexcept {
       return SUCCESS;
     }
     case od::json_type::number: {
-      double ignored = 0;
-      auto err = val.get_double().get(ignored);
+      std::int64_t as_int = 0;
+      auto err = val.get_int64().get(as_int);
+      if (!is_type_error(err))
+        return err;
+      double as_double = 0;
+      err = val.get_double().get(as_double);
       return err == simdjson::NUMBER_OUT_OF_RANGE ? SUCCESS : err;
     }
     case od::json_type::string: {
       std::string_view ignored;
-      return val.get_string().get(ignored);
+      return get_string_fast(val, ignored);
     }
     case od::json_type::boolean: {
       bool ignored = false;
@@ -161,7 +235,7 @@ error_code read_int(od::value& val, slot& state, std::int64_t& out) noexcept {
 /// Reads a string field into a view of the parser's string buffer.
 error_code read_string(
   od::value& val, slot& state, std::string_view& out) noexcept {
-  auto err = val.get_string().get(out);
+  auto err = get_string_fast(val, out);
   if (err == SUCCESS) {
     state = slot::ok;
     return SUCCESS;
@@ -192,13 +266,15 @@ error_code read_error(od::value& val, payload& out) noexcept {
   auto err = val.get_object().get(obj);
   if (err != SUCCESS)
     return is_type_error(err) ? validate_value(val) : err;
-  for (auto field : obj) {
+  for (auto result : obj) {
+    if (auto field_err = result.error())
+      return field_err;
+    // By reference: copying the field costs a store-forwarding stall.
+    od::field& field = result.value_unsafe();
     std::string_view key;
-    if (auto key_err = field.unescaped_key().get(key))
+    if (auto key_err = read_key(field, key))
       return key_err;
-    od::value member;
-    if (auto val_err = field.value().get(member))
-      return val_err;
+    od::value& member = field.value();
     if (key == "code") {
       slot ignored = slot::absent;
       if (auto code_err = read_int(member, ignored, out.code))
@@ -213,13 +289,15 @@ error_code read_error(od::value& val, payload& out) noexcept {
 /// Reads every member of `obj` into `out`. At the top level, `inner`
 /// receives the members of a combined-stream "data" object.
 error_code read_object(od::object& obj, payload& out, payload* inner) noexcept {
-  for (auto field : obj) {
+  for (auto result : obj) {
+    if (auto field_err = result.error())
+      return field_err;
+    // By reference: copying the field costs a store-forwarding stall.
+    od::field& field = result.value_unsafe();
     std::string_view key;
-    if (auto err = field.unescaped_key().get(key))
-      return err;
-    od::value val;
-    if (auto err = field.value().get(val))
-      return err;
+    if (auto key_err = read_key(field, key))
+      return key_err;
+    od::value& val = field.value();
     error_code err = SUCCESS;
     if (key.size() == 1) {
       switch (key[0]) {

@@ -269,7 +269,9 @@ CAF_TEST(text that is not JSON is malformed) {
          "{'e':'trade'}", "{\"e\":\"trade\"}}", "{} {}", "{\"e\" \"trade\"}",
          "[1,2", "{\"e\":\"trade\",}", "{\"a\":tru}", "{\"a\":nul}",
          "{\"a\":01}", "{\"a\":1.}", "{\"a\":-}", "{\"a\":\"\\x\"}",
-         "{\"a\":[1,]}", "\x01\x02", "{\"a\":\"\xff\"}", "nulls", "42 43"})
+         "{\"a\":[1,]}", "\x01\x02", "{\"a\":\"\xff\"}", "nulls", "42 43",
+         "{\"a\":\"x\x01y\"}", "{\"a\x01\":1}", "{\"\\u00\":1}",
+         "{\"a\":\"\\ud800\"}", "{\"a\":\"\\u12G4\"}"})
     check_status(line, "malformed_json");
   // Malformed values are found in unknown fields and after errors, too.
   check_status(to_json(with(doc_members(), "M", "tru")), "malformed_json");
