@@ -35,16 +35,16 @@ void parse_result::set_symbol(std::string_view str) noexcept {
 
 namespace {
 
-namespace od = simdjson::ondemand;
 using simdjson::error_code;
 using simdjson::SUCCESS;
+namespace dom = simdjson::dom;
 
 /// State of one expected field after reading an object.
 enum class slot : std::uint8_t { absent, ok, bad };
 
 /// The fields of one object that matter for classification. String views
 /// point into the simdjson parser's string buffer (valid until the next
-/// iterate call).
+/// parse call).
 struct payload {
   slot e = slot::absent;
   slot E = slot::absent;
@@ -70,294 +70,80 @@ struct payload {
   /// Top level only: "data" was present (data_ok: and an object).
   bool has_data = false;
   bool data_ok = false;
+
+  /// Forgets the previous frame. Only the states are reset: values are read
+  /// only where their state is ok (cheaper than a zeroing copy per frame).
+  void reset() noexcept {
+    e = E = s = t = p = q = T = m = slot::absent;
+    has_result = has_error = has_id = has_data = data_ok = false;
+    id = -1;
+    code = 0;
+  }
 };
 
-/// Whether a getter's error only means "wrong type for this field".
-bool is_type_error(error_code err) noexcept {
-  return err == simdjson::INCORRECT_TYPE
-    || err == simdjson::NUMBER_OUT_OF_RANGE;
-}
-
-/// Length of the string starting at `str` (just past its opening quote) if
-/// it contains no escape sequence, otherwise -1. Stage 1 has already checked
-/// that every string is closed, so the scan stays inside the padded buffer.
-std::ptrdiff_t plain_length(const char* str) noexcept {
-  for (const char* i = str;; ++i) {
-    if (*i == '"')
-      return i - str;
-    if (*i == '\\')
-      return -1;
-  }
-}
-
-/// Reads an object key without copying it when it has no escapes (the
-/// common case); keys with escapes are unescaped into the parser's buffer.
-error_code read_key(od::field& field, std::string_view& key) noexcept {
-  const char* raw = field.key().raw();
-  auto len = plain_length(raw);
-  if (len >= 0) {
-    key = std::string_view{raw, static_cast<std::size_t>(len)};
-    return SUCCESS;
-  }
-  return field.unescaped_key().get(key);
-}
-
-/// Reads a string value without copying it when it has no escapes. Leaves
-/// plain strings unconsumed: the object iterator skips them.
-error_code get_string_fast(od::value& val, std::string_view& out) noexcept {
-  auto token = val.raw_json_token();
-  if (!token.empty() && token[0] == '"') {
-    auto len = plain_length(token.data() + 1);
-    if (len >= 0) {
-      out = std::string_view{token.data() + 1, static_cast<std::size_t>(len)};
-      return SUCCESS;
-    }
-  }
-  return val.get_string().get(out);
-}
-
-error_code validate_value(od::value& val) noexcept;
-
-/// Whether a raw token (which runs up to the next structural character) is
-/// exactly `literal` followed by optional whitespace.
-bool literal_ok(std::string_view token, std::string_view literal) noexcept {
-  if (token.substr(0, literal.size()) != literal)
-    return false;
-  for (char c : token.substr(literal.size()))
-    if (c != ' ' && c != '\t' && c != '\n' && c != '\r')
-      return false;
-  return true;
-}
-
-/// Consumes an object, checking every key and value for well-formedness.
-error_code validate_object(od::object& obj) noexcept {
-  for (auto result : obj) {
-    if (auto err = result.error())
-      return err;
-    // By reference: copying the field costs a store-forwarding stall.
-    od::field& field = result.value_unsafe();
-    std::string_view key;
-    if (auto err = read_key(field, key))
-      return err;
-    if (auto err = validate_value(field.value()))
-      return err;
-  }
-  return SUCCESS;
-}
-
-/// Consumes any value, checking it for well-formedness (on-demand parsing
-/// would otherwise skip the values nobody asks for without looking).
-error_code validate_value(od::value& val) noexcept {
-  // Scalars are checked on their raw token, which is cheaper than the typed
-  // getters; plain strings and literals are then left for the iterator to
-  // skip.
-  auto token = val.raw_json_token();
-  if (token.empty())
-    return simdjson::TAPE_ERROR;
-  switch (token[0]) {
-    case '"': {
-      std::string_view ignored;
-      return get_string_fast(val, ignored);
-    }
-    case 't':
-      return literal_ok(token, "true") ? SUCCESS : simdjson::T_ATOM_ERROR;
-    case 'f':
-      return literal_ok(token, "false") ? SUCCESS : simdjson::F_ATOM_ERROR;
-    case 'n':
-      return literal_ok(token, "null") ? SUCCESS : simdjson::N_ATOM_ERROR;
-    default:
-      break;
-  }
-  od::json_type type;
-  if (auto err = val.type().get(type))
-    return err;
-  switch (type) {
-    case od::json_type::object: {
-      od::object obj;
-      if (auto err = val.get_object().get(obj))
-        return err;
-      return validate_object(obj);
-    }
-    case od::json_type::array: {
-      od::array arr;
-      if (auto err = val.get_array().get(arr))
-        return err;
-      for (auto element : arr) {
-        od::value item;
-        if (auto err = element.get(item))
-          return err;
-        if (auto err = validate_value(item))
-          return err;
-      }
-      return SUCCESS;
-    }
-    case od::json_type::number: {
-      std::int64_t as_int = 0;
-      auto err = val.get_int64().get(as_int);
-      if (!is_type_error(err))
-        return err;
-      double as_double = 0;
-      err = val.get_double().get(as_double);
-      return err == simdjson::NUMBER_OUT_OF_RANGE ? SUCCESS : err;
-    }
-    case od::json_type::string: {
-      std::string_view ignored;
-      return get_string_fast(val, ignored);
-    }
-    case od::json_type::boolean: {
-      bool ignored = false;
-      return val.get_bool().get(ignored);
-    }
-    case od::json_type::null: {
-      bool is_null = false;
-      if (auto err = val.is_null().get(is_null))
-        return err;
-      return is_null ? SUCCESS : simdjson::N_ATOM_ERROR;
-    }
-  }
-  return simdjson::TAPE_ERROR;
-}
-
-/// Reads an integer field; a wrong type marks the slot bad (and the value is
-/// still validated). Returns an error only for malformed JSON.
-error_code read_int(od::value& val, slot& state, std::int64_t& out) noexcept {
-  auto err = val.get_int64().get(out);
-  if (err == SUCCESS) {
-    state = slot::ok;
-    return SUCCESS;
-  }
-  if (!is_type_error(err))
-    return err;
-  state = slot::bad;
-  return validate_value(val);
-}
-
-/// Reads a string field into a view of the parser's string buffer.
-error_code read_string(
-  od::value& val, slot& state, std::string_view& out) noexcept {
-  auto err = get_string_fast(val, out);
-  if (err == SUCCESS) {
-    state = slot::ok;
-    return SUCCESS;
-  }
-  if (!is_type_error(err))
-    return err;
-  state = slot::bad;
-  return validate_value(val);
-}
-
-/// Reads a Boolean field.
-error_code read_bool(od::value& val, slot& state, bool& out) noexcept {
-  auto err = val.get_bool().get(out);
-  if (err == SUCCESS) {
-    state = slot::ok;
-    return SUCCESS;
-  }
-  if (!is_type_error(err))
-    return err;
-  state = slot::bad;
-  return validate_value(val);
-}
-
-/// Reads the "error" member of an error response, keeping its "code".
-error_code read_error(od::value& val, payload& out) noexcept {
-  out.has_error = true;
-  od::object obj;
-  auto err = val.get_object().get(obj);
-  if (err != SUCCESS)
-    return is_type_error(err) ? validate_value(val) : err;
-  for (auto result : obj) {
-    if (auto field_err = result.error())
-      return field_err;
-    // By reference: copying the field costs a store-forwarding stall.
-    od::field& field = result.value_unsafe();
-    std::string_view key;
-    if (auto key_err = read_key(field, key))
-      return key_err;
-    od::value& member = field.value();
-    if (key == "code") {
-      slot ignored = slot::absent;
-      if (auto code_err = read_int(member, ignored, out.code))
-        return code_err;
-    } else if (auto other_err = validate_value(member)) {
-      return other_err;
-    }
-  }
-  return SUCCESS;
+/// Reads one typed member: a wrong type (or an integer out of range)
+/// marks the slot bad. The DOM parser has already validated the document,
+/// so nothing here can be malformed.
+template <class T>
+void read(dom::element val, slot& state, T& out) noexcept {
+  state = val.get(out) == SUCCESS ? slot::ok : slot::bad;
 }
 
 /// Reads every member of `obj` into `out`. At the top level, `inner`
 /// receives the members of a combined-stream "data" object.
-error_code read_object(od::object& obj, payload& out, payload* inner) noexcept {
-  for (auto result : obj) {
-    if (auto field_err = result.error())
-      return field_err;
-    // By reference: copying the field costs a store-forwarding stall.
-    od::field& field = result.value_unsafe();
-    std::string_view key;
-    if (auto key_err = read_key(field, key))
-      return key_err;
-    od::value& val = field.value();
-    error_code err = SUCCESS;
+void read_object(dom::object obj, payload& out, payload* inner) noexcept {
+  for (auto member : obj) {
+    std::string_view key = member.key;
+    dom::element val = member.value;
     if (key.size() == 1) {
       switch (key[0]) {
         case 'e':
-          err = read_string(val, out.e, out.e_val);
+          read(val, out.e, out.e_val);
           break;
         case 'E':
-          err = read_int(val, out.E, out.E_val);
+          read(val, out.E, out.E_val);
           break;
         case 's':
-          err = read_string(val, out.s, out.s_val);
+          read(val, out.s, out.s_val);
           break;
         case 't':
-          err = read_int(val, out.t, out.t_val);
+          read(val, out.t, out.t_val);
           break;
         case 'p':
-          err = read_string(val, out.p, out.p_val);
+          read(val, out.p, out.p_val);
           break;
         case 'q':
-          err = read_string(val, out.q, out.q_val);
+          read(val, out.q, out.q_val);
           break;
         case 'T':
-          err = read_int(val, out.T, out.T_val);
+          read(val, out.T, out.T_val);
           break;
         case 'm':
-          err = read_bool(val, out.m, out.m_val);
+          read(val, out.m, out.m_val);
           break;
         default:
-          err = validate_value(val);
+          break;
       }
     } else if (inner != nullptr && key == "data") {
       out.has_data = true;
-      od::object data;
-      err = val.get_object().get(data);
-      if (err == SUCCESS) {
-        out.data_ok = true;
-        *inner = payload{};
-        err = read_object(data, *inner, nullptr);
-      } else if (is_type_error(err)) {
-        out.data_ok = false;
-        err = validate_value(val);
-      }
+      dom::object data;
+      out.data_ok = val.get(data) == SUCCESS;
+      if (out.data_ok)
+        read_object(data, *inner, nullptr);
     } else if (key == "result") {
       out.has_result = true;
-      err = validate_value(val);
     } else if (key == "error") {
-      err = read_error(val, out);
+      out.has_error = true;
+      dom::object err;
+      std::int64_t code = 0;
+      if (val.get(err) == SUCCESS && err["code"].get(code) == SUCCESS)
+        out.code = code;
     } else if (key == "id") {
-      slot id_state = slot::absent;
       std::int64_t id = -1;
-      err = read_int(val, id_state, id);
       out.has_id = true;
-      out.id = id_state == slot::ok ? id : -1;
-    } else {
-      err = validate_value(val);
+      out.id = val.get(id) == SUCCESS ? id : -1;
     }
-    if (err != SUCCESS)
-      return err;
   }
-  return SUCCESS;
 }
 
 bool valid_symbol(std::string_view str) noexcept {
@@ -427,54 +213,18 @@ void classify(const payload& in, parse_result& res) {
   }
 }
 
-/// Consumes a document whose root is not an object, checking it.
-error_code validate_root(od::document& doc, od::json_type type) noexcept {
-  switch (type) {
-    case od::json_type::object:
-    case od::json_type::array: {
-      od::value val;
-      if (auto err = doc.get_value().get(val))
-        return err;
-      return validate_value(val);
-    }
-    case od::json_type::number: {
-      double ignored = 0;
-      auto err = doc.get_double().get(ignored);
-      return err == simdjson::NUMBER_OUT_OF_RANGE ? SUCCESS : err;
-    }
-    case od::json_type::string: {
-      std::string_view ignored;
-      return doc.get_string().get(ignored);
-    }
-    case od::json_type::boolean: {
-      bool ignored = false;
-      return doc.get_bool().get(ignored);
-    }
-    case od::json_type::null: {
-      bool is_null = false;
-      if (auto err = doc.is_null().get(is_null))
-        return err;
-      return is_null ? SUCCESS : simdjson::N_ATOM_ERROR;
-    }
-  }
-  return simdjson::TAPE_ERROR;
-}
-
-/// Whether the document has been consumed up to its end.
-bool at_end(od::document& doc) noexcept {
-  const char* ignored = nullptr;
-  return doc.current_location().get(ignored) == simdjson::OUT_OF_BOUNDS;
-}
-
 } // namespace
 
 struct binance_parser::impl {
   explicit impl(std::size_t max_frame) : max_frame_size(max_frame) {}
 
   std::size_t max_frame_size;
-  od::parser parser;
+  dom::parser parser;
   std::unique_ptr<char[]> buffer;
   std::size_t buffer_capacity = 0;
+  /// Members of the frame and of its "data" object, reused across frames.
+  payload top;
+  payload inner;
 
   /// Copies `frame` into the padded buffer, growing it when needed.
   const char* pad(std::string_view frame) {
@@ -496,24 +246,31 @@ struct binance_parser::impl {
     }
     const char* data = pad(frame);
     res.status = parse_status::malformed_json;
-    od::document doc;
-    if (parser.iterate(data, frame.size(), buffer_capacity).get(doc))
-      return;
-    od::json_type type;
-    if (doc.type().get(type))
-      return;
-    if (type != od::json_type::object) {
-      if (validate_root(doc, type) == SUCCESS && at_end(doc))
-        res.status = parse_status::unexpected_message;
+    // The DOM parser validates the whole document (structure, strings,
+    // UTF-8, numbers, literals) in its SIMD stages, so malformed values in
+    // fields nobody reads are still found.
+    dom::element doc;
+    auto err = parser
+                 .parse(reinterpret_cast<const std::uint8_t*>(data),
+                   frame.size(), false)
+                 .get(doc);
+    if (err == simdjson::NUMBER_ERROR) {
+      // Either a malformed number or an integer beyond 64 bits, which is
+      // valid JSON that simdjson's DOM refuses (never in a field the
+      // platform reads). Rare: the slow path tells the two apart.
+      res = parse_trade_line_nlohmann(frame);
       return;
     }
-    od::object root;
-    if (doc.get_object().get(root))
+    if (err != SUCCESS)
       return;
-    payload top;
-    payload inner;
-    if (read_object(root, top, &inner) != SUCCESS || !at_end(doc))
+    dom::object root;
+    if (doc.get(root) != SUCCESS) {
+      res.status = parse_status::unexpected_message;
       return;
+    }
+    top.reset();
+    inner.reset();
+    read_object(root, top, &inner);
     if (top.has_data) {
       if (top.data_ok)
         classify(inner, res);

@@ -59,7 +59,9 @@ struct parse_result {
   /// For error_response: "error"."code" when it is an integer, otherwise 0.
   std::int64_t error_code = 0;
   /// Characters of the symbol (upper-case alphanumeric); see symbol().
-  std::array<char, max_symbol_size> symbol_chars{};
+  /// Deliberately not zeroed (parsing is hot): only the first symbol_size
+  /// characters are meaningful.
+  std::array<char, max_symbol_size> symbol_chars;
   /// Number of valid characters in symbol_chars.
   std::uint8_t symbol_size = 0;
 
@@ -74,7 +76,7 @@ struct parse_result {
 
 /// Parses Binance trade-stream frames (raw `<symbol>@trade` events and the
 /// combined-stream wrapper `{"stream":..,"data":{..}}`) with simdjson's
-/// on-demand API.
+/// DOM API, which validates the whole frame in its SIMD stages.
 ///
 /// The parser keeps its simdjson state and a padded copy buffer between
 /// calls, so after the first few frames it does not allocate. Prices and

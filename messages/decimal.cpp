@@ -1,6 +1,7 @@
 #include "messages/decimal.hpp"
 
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 namespace csp::messages {
@@ -20,7 +21,75 @@ wide_decimal round_product(int128 product) noexcept {
   return wide_decimal{q};
 }
 
+namespace {
+
+/// Whether the 8 bytes at `p` are all ASCII digits; if so, stores their
+/// value in `out`. Converts all eight at once (SWAR: digit pairs, then
+/// quadruples, then the halves), as every exchange price carries exactly
+/// eight fractional digits.
+bool eight_digits(const char* p, std::int64_t& out) noexcept {
+  std::uint64_t v;
+  std::memcpy(&v, p, 8);
+  v -= 0x3030303030303030ULL;
+  // A byte above 9 (or below '0', which wrapped) sets its high bit here.
+  if (((v + 0x7676767676767676ULL) | v) & 0x8080808080808080ULL)
+    return false;
+  // Little endian: the first digit is the lowest byte.
+  v = (v * 10) + (v >> 8); // byte 2k: d[2k]*10 + d[2k+1]
+  v = (((v & 0x000000FF000000FFULL) * (100 + (1000000ULL << 32)))
+        + (((v >> 16) & 0x000000FF000000FFULL) * (1 + (10000ULL << 32))))
+    >> 32;
+  out = static_cast<std::int64_t>(v);
+  return true;
+}
+
+/// Fast path for the common exchange form "123.45678" (at most 10 integral
+/// and 8 fractional digits, so no overflow is possible). Returns false when
+/// the string is not of that form; the general parser then decides.
+bool parse_plain(std::string_view str, decimal& out) noexcept {
+  auto n = str.size();
+  if (n == 0 || n > 19)
+    return false;
+  std::int64_t integral = 0;
+  std::size_t i = 0;
+  for (; i < n; ++i) {
+    auto d = static_cast<unsigned>(str[i] - '0');
+    if (d > 9)
+      break;
+    integral = integral * 10 + static_cast<std::int64_t>(d);
+  }
+  if (i == 0 || i > 10)
+    return false;
+  std::int64_t fraction = 0;
+  int digits = 0;
+  if (i < n) {
+    if (str[i] != '.' || n - i - 1 > static_cast<std::size_t>(decimal_digits)
+      || n - i - 1 == 0)
+      return false;
+    ++i;
+    if (n - i == 8 && eight_digits(str.data() + i, fraction)) {
+      out.units = integral * decimal_scale + fraction;
+      return true;
+    }
+    for (; i < n; ++i) {
+      auto d = static_cast<unsigned>(str[i] - '0');
+      if (d > 9)
+        return false;
+      fraction = fraction * 10 + static_cast<std::int64_t>(d);
+      ++digits;
+    }
+  }
+  static constexpr std::int64_t pow10[]
+    = {100000000, 10000000, 1000000, 100000, 10000, 1000, 100, 10, 1};
+  out.units = integral * decimal_scale + fraction * pow10[digits];
+  return true;
+}
+
+} // namespace
+
 bool parse_decimal(std::string_view str, decimal& out) noexcept {
+  if (parse_plain(str, out))
+    return true;
   if (str.empty())
     return false;
   bool negative = false;

@@ -2,6 +2,7 @@
 #include "caf/test/unit_test.hpp"
 
 #include <limits>
+#include <string>
 
 #include "messages/decimal.hpp"
 
@@ -85,4 +86,31 @@ CAF_TEST(conversion from double rounds to nearest) {
   CAF_CHECK_EQUAL(decimal::from_double(187.4499969482422).units, 18744999695);
   CAF_CHECK_EQUAL(decimal::from_double(0.1).units, 10000000);
   CAF_CHECK_EQUAL(decimal::from_double(-0.1).units, -10000000);
+}
+
+CAF_TEST(exchange strings with eight fractional digits parse exactly) {
+  // Built digit by digit here, independently of the parser: every value of
+  // the form I.FFFFFFFF, including digits that stress the 8-at-once path.
+  uint64_t state = 88172645463325252ULL;
+  for (int i = 0; i < 20000; ++i) {
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    auto integral = static_cast<int64_t>(state % 10000000000ULL);
+    auto fraction = static_cast<int64_t>((state >> 20) % 100000000ULL);
+    std::string s = std::to_string(integral) + ".";
+    std::string f = std::to_string(fraction);
+    s += std::string(8 - f.size(), '0') + f;
+    decimal d;
+    CAF_REQUIRE(parse_decimal(s, d));
+    CAF_REQUIRE_EQUAL(d.units, integral * 100000000 + fraction);
+  }
+  // A non-digit anywhere among the eight is rejected.
+  for (size_t pos = 0; pos < 8; ++pos) {
+    for (char bad : {'/', ':', 'a', ' ', '.', '\0'}) {
+      std::string s = "1.12345678";
+      s[2 + pos] = bad;
+      CAF_CHECK(rejects(s));
+    }
+  }
 }
