@@ -21,6 +21,7 @@
 
 #include "messages/bar.hpp"
 #include "messages/circuit_transition.hpp"
+#include "messages/collector_event.hpp"
 #include "messages/decimal.hpp"
 #include "messages/feed_status.hpp"
 #include "messages/health_status.hpp"
@@ -60,6 +61,15 @@ struct enum_info<circuit_state> {
   static constexpr std::uint8_t max
     = static_cast<std::uint8_t>(circuit_state::half_open);
   static std::string label(circuit_state x) {
+    return std::string{to_string(x)};
+  }
+};
+
+template <>
+struct enum_info<collector_outcome> {
+  static constexpr std::uint8_t max
+    = static_cast<std::uint8_t>(collector_outcome::failure);
+  static std::string label(collector_outcome x) {
     return std::string{to_string(x)};
   }
 };
@@ -255,6 +265,13 @@ typename Inspector::result_type inspect(Inspector& f, circuit_transition& x) {
     x.open_timeout_ms);
 }
 
+/// Serializes a collector_event.
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, collector_event& x) {
+  return f(caf::meta::type_name("collector_event"), x.collector,
+    detail::enum_field<collector_outcome>{x.outcome}, x.reason, x.time_ms);
+}
+
 /// Serializes a feed_status.
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, feed_status& x) {
@@ -323,6 +340,7 @@ CAF_ADD_TYPE_ID(csp, (csp::messages::quality_check_count))
 CAF_ADD_TYPE_ID(csp, (csp::messages::quality_report))
 CAF_ADD_TYPE_ID(csp, (std::vector<csp::messages::quality_report>))
 CAF_ADD_TYPE_ID(csp, (csp::messages::circuit_transition))
+CAF_ADD_TYPE_ID(csp, (csp::messages::collector_event))
 CAF_ADD_TYPE_ID(csp, (csp::messages::feed_status))
 CAF_ADD_TYPE_ID(csp, (csp::messages::symbol_command))
 CAF_ADD_TYPE_ID(csp, (csp::messages::late_trade))

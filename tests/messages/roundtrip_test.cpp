@@ -271,6 +271,22 @@ CAF_TEST(circuit transitions between every pair of states) {
   CAF_CHECK_NOT_EQUAL(a, b);
 }
 
+CAF_TEST(collector events of both outcomes) {
+  for (auto outcome :
+    {collector_outcome::success, collector_outcome::failure}) {
+    collector_event ev{
+      "binance-0", outcome, "handshake_failed", 1'705'314'645'123};
+    auto copy = roundtrip(ev);
+    CAF_CHECK_EQUAL(copy, ev);
+    CAF_CHECK(copy.outcome == outcome);
+    check_truncations_fail(ev);
+  }
+  collector_event a{"c", collector_outcome::success, "r", 1};
+  auto b = a;
+  b.outcome = collector_outcome::failure;
+  CAF_CHECK_NOT_EQUAL(a, b);
+}
+
 CAF_TEST(feed status symbol commands late trades health) {
   feed_status up{"binance", {"BTCUSDT", "ETHUSDT", ""}, true, 7, "connected"};
   CAF_CHECK_EQUAL(roundtrip(up), up);
