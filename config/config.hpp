@@ -64,7 +64,7 @@ struct binance_config {
   /// Streams per WebSocket connection (Binance allows 1024).
   std::int64_t streams_per_connection = 1024;
   /// Reconnect this long after connecting, before Binance's 24 h cut-off.
-  std::int64_t reconnect_before_ms = 23 * 3'600'000;
+  std::int64_t reconnect_before_ms = std::int64_t{23} * 3'600'000;
   /// A trade_batch is sent when it holds this many trades...
   std::int64_t batch_max_trades = 512;
   /// ... or when its oldest trade is this old.

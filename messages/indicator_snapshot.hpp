@@ -62,11 +62,18 @@ struct indicator_snapshot {
   /// Equality treats two nulls as equal and compares values bitwise.
   friend bool operator==(
     const indicator_snapshot& x, const indicator_snapshot& y) noexcept {
-    return x.exchange == y.exchange && x.symbol == y.symbol && x.tf == y.tf
-      && x.open_time_ms == y.open_time_ms && x.closed == y.closed
-      && std::memcmp(
-           x.values.data(), y.values.data(), sizeof(double) * indicator_count)
-      == 0;
+    if (x.exchange != y.exchange || x.symbol != y.symbol || x.tf != y.tf
+      || x.open_time_ms != y.open_time_ms || x.closed != y.closed)
+      return false;
+    for (std::size_t i = 0; i < indicator_count; ++i) {
+      std::uint64_t a;
+      std::uint64_t b;
+      std::memcpy(&a, &x.values[i], sizeof(a));
+      std::memcpy(&b, &y.values[i], sizeof(b));
+      if (a != b)
+        return false;
+    }
+    return true;
   }
   friend bool operator!=(
     const indicator_snapshot& x, const indicator_snapshot& y) noexcept {

@@ -23,6 +23,9 @@ else
   echo "clang-format: clean"
 fi
 
+step "static analysis (clang-tidy)"
+if ./scripts/lint.sh build; then lint_ok=1; else lint_ok=0; status=1; fi
+
 step "tests (ctest)"
 ctest_log=$(mktemp)
 (cd build && ctest --output-on-failure -j 2 --timeout 900) 2>&1 | tee "$ctest_log"
@@ -33,6 +36,7 @@ step "summary"
 grep -E 'tests passed|tests failed' "$ctest_log" | tail -1
 rm -f "$ctest_log"
 echo "format check: $([ "${fmt_bad:-0}" = 0 ] && echo ok || echo FAILED)"
+echo "clang-tidy:   $([ "$lint_ok" = 1 ] && echo ok || echo FAILED)"
 echo "elapsed: $(( $(date +%s) - start )) s"
 if [ "$status" -eq 0 ]; then echo "test.sh: ALL PASSED"; else echo "test.sh: FAILED"; fi
 exit "$status"
