@@ -8,6 +8,7 @@ packages=(
   libcaf-dev prometheus-cpp-dev libboost-dev libssl-dev openssl
   libpqxx-dev libhiredis-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
   libsimdjson-dev libbenchmark-dev clang-format clang-tidy
+  prometheus
 )
 
 missing=()
