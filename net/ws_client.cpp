@@ -1,0 +1,290 @@
+#include "net/ws_client.hpp"
+
+#include <deque>
+#include <utility>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/ssl/host_name_verification.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+#include <boost/beast/websocket/ssl.hpp>
+#include <boost/beast/websocket/stream.hpp>
+
+#include "net/detail/asio.hpp"
+
+namespace csp::net {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+using tcp = asio::ip::tcp;
+using error_code = boost::system::error_code;
+
+/// Type-erased base of a plain or TLS session.
+struct ws_connection::impl : std::enable_shared_from_this<impl> {
+  impl(asio::io_context& ctx, url target, client_options o, ws_callbacks c)
+      : io(ctx), resolver(ctx), u(std::move(target)), opts(std::move(o)),
+        cbs(std::move(c)) {}
+
+  virtual ~impl() = default;
+
+  virtual void start() = 0;
+  virtual void do_write() = 0;
+  virtual void do_close() = 0;
+
+  void finish(std::string reason) {
+    if (finished)
+      return;
+    finished = true;
+    open = false;
+    writes.clear();
+    if (cbs.on_close)
+      cbs.on_close(reason);
+    cbs = ws_callbacks{};
+  }
+
+  void send(std::string text) {
+    if (finished)
+      return;
+    writes.push_back(std::move(text));
+    if (open && !writing)
+      do_write();
+  }
+
+  asio::io_context& io;
+  tcp::resolver resolver;
+  url u;
+  client_options opts;
+  ws_callbacks cbs;
+  beast::flat_buffer buffer;
+  std::deque<std::string> writes;
+  bool writing = false;
+  bool open = false;
+  bool closing = false;
+  bool finished = false;
+};
+
+namespace {
+
+std::string describe(std::string_view stage, const error_code& ec) {
+  std::string result{stage};
+  result += ": ";
+  result += ec.message();
+  return result;
+}
+
+template <class Stream>
+class ws_session final : public ws_connection::impl {
+public:
+  using base = ws_connection::impl;
+
+  template <class... Args>
+  ws_session(asio::io_context& ctx, url target, client_options o,
+    ws_callbacks c, Args&&... stream_args)
+      : base(ctx, std::move(target), std::move(o), std::move(c)),
+        ws_(std::forward<Args>(stream_args)...) {}
+
+  void start() override {
+    beast::get_lowest_layer(ws_).expires_after(opts.connect_timeout);
+    resolver.async_resolve(u.host, std::to_string(u.port),
+      [self = shared()](const error_code& ec, tcp::resolver::results_type r) {
+        self->on_resolve(ec, std::move(r));
+      });
+  }
+
+  void do_write() override {
+    if (writes.empty() || !open) {
+      writing = false;
+      return;
+    }
+    writing = true;
+    ws_.text(true);
+    ws_.async_write(asio::buffer(writes.front()),
+      [self = shared()](const error_code& ec, std::size_t) {
+        self->writing = false;
+        if (ec) {
+          self->fail("write_failed", ec);
+          return;
+        }
+        if (!self->writes.empty())
+          self->writes.pop_front();
+        self->do_write();
+      });
+  }
+
+  void do_close() override {
+    if (finished || closing)
+      return;
+    closing = true;
+    if (!open) {
+      resolver.cancel();
+      beast::get_lowest_layer(ws_).cancel();
+      beast::get_lowest_layer(ws_).close();
+      finish("closed");
+      return;
+    }
+    ws_.async_close(
+      websocket::close_code::normal, [self = shared()](const error_code&) {
+        beast::get_lowest_layer(self->ws_).close();
+        self->finish("closed");
+      });
+  }
+
+private:
+  std::shared_ptr<ws_session> shared() {
+    return std::static_pointer_cast<ws_session>(shared_from_this());
+  }
+
+  void fail(std::string_view stage, const error_code& ec) {
+    if (finished)
+      return;
+    beast::get_lowest_layer(ws_).close();
+    if (closing) {
+      finish("closed");
+      return;
+    }
+    if (ec == websocket::error::closed)
+      finish("closed_by_peer");
+    else if (ec == beast::error::timeout)
+      finish(std::string{stage} + ": timeout");
+    else
+      finish(describe(stage, ec));
+  }
+
+  void on_resolve(const error_code& ec, tcp::resolver::results_type r) {
+    if (ec)
+      return fail("resolve_failed", ec);
+    if (closing)
+      return;
+    beast::get_lowest_layer(ws_).async_connect(
+      r, [self = shared()](const error_code& ec2, const tcp::endpoint&) {
+        self->on_connect(ec2);
+      });
+  }
+
+  void on_connect(const error_code& ec) {
+    if (ec)
+      return fail("connect_failed", ec);
+    if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
+      on_transport_ready();
+    } else {
+      auto& tls = ws_.next_layer();
+      if (!detail::set_sni(tls.native_handle(), u.host))
+        return fail("tls_failed", error_code{asio::error::invalid_argument});
+      if (opts.verify_peer)
+        tls.set_verify_callback(asio::ssl::host_name_verification(u.host));
+      tls.async_handshake(asio::ssl::stream_base::client,
+        [self = shared()](const error_code& ec2) {
+          if (ec2)
+            return self->fail("tls_failed", ec2);
+          self->on_transport_ready();
+        });
+    }
+  }
+
+  void on_transport_ready() {
+    beast::get_lowest_layer(ws_).expires_never();
+    websocket::stream_base::timeout t;
+    t.handshake_timeout = opts.connect_timeout;
+    if (opts.idle_timeout.count() > 0) {
+      t.idle_timeout = opts.idle_timeout;
+      t.keep_alive_pings = true;
+    } else {
+      t.idle_timeout = websocket::stream_base::none();
+      t.keep_alive_pings = false;
+    }
+    ws_.set_option(t);
+    ws_.read_message_max(opts.max_message_size);
+    ws_.async_handshake(u.host_header(), u.target,
+      [self = shared()](const error_code& ec) { self->on_handshake(ec); });
+  }
+
+  void on_handshake(const error_code& ec) {
+    if (ec)
+      return fail("handshake_failed", ec);
+    if (closing) {
+      closing = false;
+      open = true;
+      do_close();
+      return;
+    }
+    open = true;
+    if (cbs.on_open)
+      cbs.on_open();
+    if (!writes.empty() && !writing)
+      do_write();
+    do_read();
+  }
+
+  void do_read() {
+    ws_.async_read(
+      buffer, [self = shared()](const error_code& ec, std::size_t) {
+        self->on_read(ec);
+      });
+  }
+
+  void on_read(const error_code& ec) {
+    if (ec)
+      return fail("read_failed", ec);
+    if (finished)
+      return;
+    auto data = buffer.data();
+    if (cbs.on_message)
+      cbs.on_message(
+        std::string_view{static_cast<const char*>(data.data()), data.size()});
+    buffer.consume(buffer.size());
+    if (!finished)
+      do_read();
+  }
+
+  websocket::stream<Stream> ws_;
+};
+
+} // namespace
+
+std::shared_ptr<ws_connection> ws_connection::open(
+  io_thread& io, const url& u, const client_options& opts, ws_callbacks cbs) {
+  auto& ctx = io.get().ctx;
+  std::shared_ptr<impl> ptr;
+  std::string tls_error;
+  if (u.tls()) {
+    asio::ssl::context ssl_ctx{asio::ssl::context::tls_client};
+    tls_error = detail::make_client_context(ssl_ctx, opts);
+    // The stream keeps its own reference to the SSL_CTX.
+    ptr = std::make_shared<ws_session<beast::ssl_stream<beast::tcp_stream>>>(
+      ctx, u, opts, std::move(cbs), ctx, ssl_ctx);
+  } else {
+    ptr = std::make_shared<ws_session<beast::tcp_stream>>(
+      ctx, u, opts, std::move(cbs), ctx);
+  }
+  auto result = std::make_shared<ws_connection>(ptr);
+  asio::post(ctx, [ptr, tls_error] {
+    if (!tls_error.empty())
+      ptr->finish("tls_failed: " + tls_error);
+    else
+      ptr->start();
+  });
+  return result;
+}
+
+ws_connection::ws_connection(std::shared_ptr<impl> ptr)
+    : impl_(std::move(ptr)) {}
+
+ws_connection::~ws_connection() {
+  close();
+}
+
+void ws_connection::send(std::string text) {
+  asio::post(impl_->io, [ptr = impl_, msg = std::move(text)]() mutable {
+    ptr->send(std::move(msg));
+  });
+}
+
+void ws_connection::close() {
+  asio::post(impl_->io, [ptr = impl_] { ptr->do_close(); });
+}
+
+} // namespace csp::net

@@ -1,0 +1,55 @@
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "net/io_thread.hpp"
+#include "net/url.hpp"
+
+namespace csp::net {
+
+/// What a ws_connection reports. Every callback runs on the io_thread.
+struct ws_callbacks {
+  /// The WebSocket handshake succeeded.
+  std::function<void()> on_open;
+  /// One text (or binary) message arrived; the view is valid during the
+  /// call only.
+  std::function<void(std::string_view)> on_message;
+  /// The connection is gone (or never came up): called exactly once, with
+  /// a short reason such as "connect_failed: ...", "tls_failed: ...",
+  /// "handshake_failed: ...", "closed_by_peer", "timeout", "closed".
+  std::function<void(const std::string& reason)> on_close;
+};
+
+/// A client WebSocket connection (ws:// or wss://, as the URL says) driven
+/// asynchronously by an io_thread. TLS uses SNI and verifies the peer's
+/// certificate against the configured trust store. Beast answers pings.
+class ws_connection {
+public:
+  /// The per-connection state; defined in ws_client.cpp.
+  struct impl;
+
+  /// Starts connecting to `u` (scheme ws or wss). The callbacks and the
+  /// connection state live until on_close has run.
+  static std::shared_ptr<ws_connection> open(
+    io_thread& io, const url& u, const client_options& opts, ws_callbacks cbs);
+
+  /// Closes the connection if still open (on_close reports "closed").
+  ~ws_connection();
+
+  /// Queues a text message. Thread-safe; ignored once closed.
+  void send(std::string text);
+
+  /// Starts a normal close handshake. Thread-safe; idempotent.
+  void close();
+
+  /// For open(); use open() instead.
+  explicit ws_connection(std::shared_ptr<impl> ptr);
+
+private:
+  std::shared_ptr<impl> impl_;
+};
+
+} // namespace csp::net
