@@ -10,6 +10,7 @@
 #include <unordered_map>
 
 #include "actors/bar_aggregator.hpp"
+#include "actors/bar_csv_writer.hpp"
 #include "actors/binance_parser.hpp"
 #include "app/commands.hpp"
 #include "messages/timeframe.hpp"
@@ -60,11 +61,6 @@ struct instrument {
 bool parse_int(const std::string& s, std::int64_t& out) {
   auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
   return ec == std::errc{} && end == s.data() + s.size();
-}
-
-void write_units(std::string& out, messages::int128 units) {
-  char buf[64];
-  out.append(buf, messages::format_units(units, buf));
 }
 
 } // namespace
@@ -172,8 +168,7 @@ int run_bars(const arg_list& args) {
     inst->agg.flush();
     sorted.emplace(sym, inst.get());
   }
-  std::string out = "symbol,open_time,close_time,open,high,low,close,volume,"
-                    "trade_count\n";
+  std::string out = actors::bar_csv_header;
   std::int64_t duplicates = 0;
   std::int64_t late = 0;
   std::int64_t rows = 0;
@@ -181,20 +176,7 @@ int run_bars(const arg_list& args) {
     duplicates += inst->agg.stats().duplicates_dropped;
     late += inst->agg.stats().late_trades;
     for (const auto& [open, b] : inst->sink.bars()) {
-      out += sym;
-      out += ',';
-      out += std::to_string(b.open_time_ms);
-      out += ',';
-      out += std::to_string(b.close_time_ms);
-      for (auto d : {b.open, b.high, b.low, b.close}) {
-        out += ',';
-        write_units(out, d.units);
-      }
-      out += ',';
-      write_units(out, b.volume.units);
-      out += ',';
-      out += std::to_string(b.trade_count);
-      out += '\n';
+      actors::append_bar_csv(out, b);
       ++rows;
       if (out.size() > (1 << 20)) {
         std::cout << out;

@@ -1,0 +1,284 @@
+#include "actors/processing_shard.hpp"
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include "caf/actor_system.hpp"
+#include "caf/event_based_actor.hpp"
+#include "caf/stateful_actor.hpp"
+
+#include "actors/indicator_series.hpp"
+#include "messages/type_ids.hpp"
+#include "monitoring/logging.hpp"
+
+namespace csp::actors {
+
+namespace {
+
+using messages::bar;
+using messages::indicator_snapshot;
+using messages::metric_entry;
+using messages::metric_kind;
+using messages::timeframe;
+
+constexpr std::size_t tf_count = messages::all_timeframes.size();
+
+std::size_t tf_index(timeframe tf) noexcept {
+  return static_cast<std::size_t>(tf);
+}
+
+std::int64_t system_now_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch())
+    .count();
+}
+
+/// Collects what an aggregator emits until the shard drains it.
+struct collecting_sink : bar_sink {
+  std::vector<bar> bars;
+  std::int64_t late = 0;
+
+  void on_bar(const bar& b) override { bars.push_back(b); }
+
+  void on_late_trade(const messages::trade&) override { ++late; }
+};
+
+/// Everything the shard keeps for one instrument.
+struct instrument {
+  std::string exchange;
+  std::string symbol;
+  collecting_sink sink;
+  std::unique_ptr<bar_aggregator> bars;
+  std::array<std::unique_ptr<indicator_series>, tf_count> series;
+  std::unique_ptr<quality_checker> quality;
+  /// Metric deltas since the last flush.
+  std::array<std::int64_t, tf_count> completed{};
+  std::array<std::int64_t, check_type_count> failed_reported{};
+  std::int64_t late_reported = 0;
+};
+
+struct shard_state {
+  processing_options opts;
+  std::unordered_map<std::string, std::unique_ptr<instrument>> instruments;
+  /// Feed health by instrument key, for instruments created later.
+  std::unordered_map<std::string, bool> healthy;
+  std::vector<bar> out_bars;
+  std::vector<indicator_snapshot> out_snapshots;
+  /// Histogram observations since the last flush.
+  std::array<std::vector<double>, tf_count> completion_seconds;
+  std::vector<double> indicator_seconds;
+  std::int64_t ticks = 0;
+  indicator_series::output scratch;
+
+  static inline const char* name = "processing_shard";
+};
+
+using shard_actor = caf::stateful_actor<shard_state>;
+
+std::string key_of(const std::string& exchange, const std::string& symbol) {
+  std::string key;
+  key.reserve(exchange.size() + symbol.size() + 1);
+  key += exchange;
+  key += '/';
+  key += symbol;
+  return key;
+}
+
+instrument& instrument_for(
+  shard_state& st, const std::string& exchange, const std::string& symbol) {
+  auto key = key_of(exchange, symbol);
+  auto i = st.instruments.find(key);
+  if (i != st.instruments.end())
+    return *i->second;
+  auto inst = std::make_unique<instrument>();
+  inst->exchange = exchange;
+  inst->symbol = symbol;
+  inst->bars = std::make_unique<bar_aggregator>(
+    exchange, symbol, st.opts.bars, inst->sink);
+  if (auto h = st.healthy.find(key); h != st.healthy.end())
+    inst->bars->set_feed_healthy(h->second);
+  for (auto tf : messages::all_timeframes) {
+    // Enough history to replay any revision within the allowed lateness.
+    auto history = static_cast<std::size_t>(st.opts.bars.allowed_lateness_ms
+                     / messages::duration_ms(tf))
+      + 3;
+    inst->series[tf_index(tf)] = std::make_unique<indicator_series>(history);
+  }
+  inst->quality = std::make_unique<quality_checker>(
+    exchange, symbol, st.opts.quality, st.opts.now_ms());
+  auto& ref = *inst;
+  st.instruments.emplace(std::move(key), std::move(inst));
+  return ref;
+}
+
+/// Turns what the aggregators emitted into bars and indicator snapshots.
+void drain(shard_state& st, instrument& inst, std::int64_t now) {
+  if (inst.sink.bars.empty())
+    return;
+  for (auto& b : inst.sink.bars) {
+    auto k = tf_index(b.tf);
+    if (b.revision == 0) {
+      ++inst.completed[k];
+      // From the bar's boundary to its emission (never negative, even
+      // when the exchange's clock runs ahead of ours).
+      auto after_boundary
+        = std::max<std::int64_t>(0, now - b.close_time_ms - 1);
+      st.completion_seconds[k].push_back(
+        static_cast<double>(after_boundary) / 1000.0);
+    }
+    st.scratch.clear();
+    auto start = std::chrono::steady_clock::now();
+    inst.series[k]->on_bar(to_ohlcv(b), st.scratch);
+    auto took = std::chrono::steady_clock::now() - start;
+    st.indicator_seconds.push_back(std::chrono::duration<double>(took).count());
+    for (auto& [open, values] : st.scratch) {
+      indicator_snapshot snap;
+      snap.exchange = inst.exchange;
+      snap.symbol = inst.symbol;
+      snap.tf = b.tf;
+      snap.open_time_ms = open;
+      snap.closed = true;
+      snap.values = values;
+      st.out_snapshots.push_back(std::move(snap));
+    }
+    st.out_bars.push_back(std::move(b));
+  }
+  inst.sink.bars.clear();
+}
+
+void publish(shard_actor* self) {
+  auto& st = self->state;
+  if (!st.out_bars.empty()) {
+    for (auto& sink : st.opts.sinks)
+      self->send(sink, st.out_bars);
+    st.out_bars.clear();
+  }
+  if (!st.out_snapshots.empty()) {
+    for (auto& sink : st.opts.sinks)
+      self->send(sink, st.out_snapshots);
+    st.out_snapshots.clear();
+  }
+}
+
+void add(messages::metric_update& mu, metric_kind kind, const char* name,
+  std::vector<std::pair<std::string, std::string>> labels, double value) {
+  metric_entry e;
+  e.kind = kind;
+  e.name = name;
+  e.labels = std::move(labels);
+  e.value = value;
+  mu.entries.push_back(std::move(e));
+}
+
+void flush_metrics(shard_actor* self, std::int64_t now) {
+  auto& st = self->state;
+  messages::metric_update mu;
+  for (auto& [key, inst] : st.instruments) {
+    for (auto tf : messages::all_timeframes) {
+      auto& n = inst->completed[tf_index(tf)];
+      if (n != 0)
+        add(mu, metric_kind::counter_add, "bars_completed_total",
+          {{"symbol", inst->symbol}, {"timeframe", std::string{to_string(tf)}}},
+          static_cast<double>(n));
+      n = 0;
+    }
+    for (std::size_t c = 0; c < check_type_count; ++c) {
+      auto total = inst->quality->failed_total(static_cast<check_type>(c));
+      auto delta = total - inst->failed_reported[c];
+      if (delta > 0)
+        add(mu, metric_kind::counter_add, "data_quality_checks_failed_total",
+          {{"symbol", inst->symbol},
+            {"check_type", std::string{to_string(static_cast<check_type>(c))}}},
+          static_cast<double>(delta));
+      inst->failed_reported[c] = total;
+    }
+    add(mu, metric_kind::gauge_set, "data_quality_score",
+      {{"symbol", inst->symbol}}, inst->quality->score(now));
+    auto late = inst->sink.late;
+    if (late > inst->late_reported) {
+      monitoring::log_event(*monitoring::get_logger("processing.bars"),
+        config::log_level::warning, "trades beyond the allowed lateness",
+        {{"exchange", inst->exchange}, {"symbol", inst->symbol},
+          {"late_trades", late - inst->late_reported}});
+      inst->late_reported = late;
+    }
+  }
+  for (auto tf : messages::all_timeframes) {
+    auto& obs = st.completion_seconds[tf_index(tf)];
+    for (auto v : obs)
+      add(mu, metric_kind::histogram_observe, "bar_completion_duration_seconds",
+        {{"timeframe", std::string{to_string(tf)}}}, v);
+    obs.clear();
+  }
+  for (auto v : st.indicator_seconds)
+    add(mu, metric_kind::histogram_observe,
+      "indicator_calculation_duration_seconds", {{"indicator", "all"}}, v);
+  st.indicator_seconds.clear();
+  if (st.opts.metrics && !mu.entries.empty())
+    self->send(st.opts.metrics, std::move(mu));
+}
+
+caf::behavior shard(shard_actor* self, processing_options opts) {
+  if (!opts.now_ms)
+    opts.now_ms = system_now_ms;
+  self->state.opts = std::move(opts);
+  auto tick = std::chrono::milliseconds{self->state.opts.tick_ms};
+  self->delayed_send(self, tick, messages::bar_timer_atom_v);
+  return {
+    [=](messages::trade_batch& batch) {
+      auto& st = self->state;
+      auto& inst = instrument_for(st, batch.exchange, batch.symbol);
+      inst.quality->check(batch);
+      inst.bars->add(batch.trades);
+      drain(st, inst, st.opts.now_ms());
+      publish(self);
+    },
+    [=](const messages::feed_status& fs) {
+      auto& st = self->state;
+      for (auto& symbol : fs.symbols) {
+        auto key = key_of(fs.exchange, symbol);
+        st.healthy[key] = fs.healthy;
+        if (auto i = st.instruments.find(key); i != st.instruments.end())
+          i->second->bars->set_feed_healthy(fs.healthy);
+      }
+    },
+    [=](messages::bar_timer_atom) {
+      auto& st = self->state;
+      auto now = st.opts.now_ms();
+      for (auto& [key, inst] : st.instruments) {
+        inst->bars->advance(now);
+        inst->quality->check_staleness(now);
+        drain(st, *inst, now);
+      }
+      publish(self);
+      ++st.ticks;
+      auto every = [&](std::int64_t ms) {
+        auto n = std::max<std::int64_t>(1, ms / st.opts.tick_ms);
+        return st.ticks % n == 0;
+      };
+      if (every(st.opts.metrics_flush_ms))
+        flush_metrics(self, now);
+      if (every(st.opts.quality_report_ms))
+        for (auto& [key, inst] : st.instruments) {
+          auto report = inst->quality->report(now);
+          for (auto& sink : st.opts.sinks)
+            self->send(sink, report);
+        }
+      self->delayed_send(self, std::chrono::milliseconds{st.opts.tick_ms},
+        messages::bar_timer_atom_v);
+    },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_processing_shard(
+  caf::actor_system& sys, processing_options opts) {
+  return sys.spawn(shard, std::move(opts));
+}
+
+} // namespace csp::actors

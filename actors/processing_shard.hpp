@@ -1,0 +1,47 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "caf/actor.hpp"
+#include "caf/fwd.hpp"
+
+#include "actors/bar_aggregator.hpp"
+#include "actors/quality_checker.hpp"
+
+namespace csp::actors {
+
+/// Settings of a processing shard.
+struct processing_options {
+  bar_aggregator_config bars;
+  quality_checker_config quality;
+  /// How often the shard moves every aggregator's clock to the wall clock
+  /// (closing due bars) and checks feed staleness.
+  std::int64_t tick_ms = 250;
+  /// How often accumulated metrics go to the metrics actor.
+  std::int64_t metrics_flush_ms = 1000;
+  /// How often each instrument's quality_report is published.
+  std::int64_t quality_report_ms = 5000;
+  /// The node's metrics actor (may be invalid: no metrics).
+  caf::actor metrics;
+  /// Receivers of `std::vector<messages::bar>` (closed bars and
+  /// revisions), `std::vector<messages::indicator_snapshot>` and
+  /// `messages::quality_report`.
+  std::vector<caf::actor> sinks;
+  /// Wall clock in ms since the epoch; tests inject their own.
+  std::function<std::int64_t()> now_ms;
+};
+
+/// Spawns one processing shard: for every instrument it receives trades of
+/// (`trade_batch`), a bar_aggregator, one indicator_series per timeframe and
+/// a quality_checker. `feed_status` marks feeds up or down (empty minutes
+/// of a down feed get no bar). Closed bars, their indicator snapshots and
+/// periodic quality reports go to the sinks; bars_completed_total,
+/// bar_completion_duration_seconds, indicator_calculation_duration_seconds,
+/// data_quality_score and data_quality_checks_failed_total go to the
+/// metrics actor once per flush interval.
+caf::actor spawn_processing_shard(
+  caf::actor_system& sys, processing_options opts);
+
+} // namespace csp::actors

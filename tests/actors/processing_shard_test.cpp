@@ -1,0 +1,200 @@
+#define CAF_SUITE processing_shard
+#define FAIL(msg) CAF_FAIL(msg)
+#include "caf/test/dsl.hpp"
+
+#include <memory>
+#include <vector>
+
+#include "actors/processing_shard.hpp"
+#include "messages/type_ids.hpp"
+
+using namespace csp;
+using namespace csp::messages;
+
+namespace {
+
+constexpr int64_t t0 = 1705312800000; // 2024-01-15T10:00:00Z
+constexpr int64_t minute = 60000;
+
+struct shard_config : caf::actor_system_config {
+  shard_config() { register_types(*this); }
+};
+
+/// What the shard sent to its sink and metrics actors.
+struct received {
+  std::vector<bar> bars;
+  std::vector<indicator_snapshot> snapshots;
+  std::vector<quality_report> reports;
+  std::vector<metric_entry> metrics;
+};
+
+caf::behavior recorder(caf::event_based_actor*, std::shared_ptr<received> r) {
+  return {
+    [=](const std::vector<bar>& xs) {
+      r->bars.insert(r->bars.end(), xs.begin(), xs.end());
+    },
+    [=](const std::vector<indicator_snapshot>& xs) {
+      r->snapshots.insert(r->snapshots.end(), xs.begin(), xs.end());
+    },
+    [=](const quality_report& x) { r->reports.push_back(x); },
+    [=](const metric_update& x) {
+      r->metrics.insert(r->metrics.end(), x.entries.begin(), x.entries.end());
+    },
+  };
+}
+
+trade make_trade(int64_t id, int64_t price_units, int64_t time_ms) {
+  trade t;
+  t.id = id;
+  t.price.units = price_units;
+  t.quantity.units = 100000000;
+  t.trade_time_ms = time_ms;
+  t.event_time_ms = time_ms;
+  t.receive_time_ns = time_ms * 1000000;
+  return t;
+}
+
+struct fixture : test_coordinator_fixture<shard_config> {
+  std::shared_ptr<received> out = std::make_shared<received>();
+  std::shared_ptr<int64_t> clock = std::make_shared<int64_t>(t0);
+  caf::actor sink;
+  caf::actor shard;
+
+  fixture() {
+    sink = sys.spawn(recorder, out);
+    actors::processing_options opts;
+    opts.tick_ms = 250;
+    opts.metrics_flush_ms = 1000;
+    opts.quality_report_ms = 1000;
+    opts.metrics = sink;
+    opts.sinks = {sink};
+    auto c = clock;
+    opts.now_ms = [c] { return *c; };
+    shard = actors::spawn_processing_shard(sys, std::move(opts));
+    // sched.run(), not run(): the shard's timer re-arms itself forever.
+    sched.run();
+  }
+
+  ~fixture() {
+    anon_send_exit(shard, caf::exit_reason::user_shutdown);
+    anon_send_exit(sink, caf::exit_reason::user_shutdown);
+    sched.run();
+  }
+
+  void send_trades(std::vector<trade> ts) {
+    self->send(shard, trade_batch{"binance", "BTCUSDT", std::move(ts)});
+    run_once_all();
+  }
+
+  /// Processes every ready message without firing a timer.
+  void run_once_all() { sched.run(); }
+
+  /// Moves the wall clock and fires the shard's timer once.
+  void tick_at(int64_t now) {
+    *clock = now;
+    sched.trigger_timeout();
+    run_once_all();
+  }
+
+  double metric(const std::string& name, const std::string& label_value) {
+    double sum = 0;
+    for (auto& e : out->metrics)
+      if (e.name == name)
+        for (auto& l : e.labels)
+          if (l.second == label_value)
+            sum += e.value;
+    return sum;
+  }
+};
+
+} // namespace
+
+CAF_TEST_FIXTURE_SCOPE(processing_shard_tests, fixture)
+
+CAF_TEST(a closed minute reaches the sinks with its indicators) {
+  send_trades({make_trade(1, 4200000000000, t0 + 1000),
+    make_trade(2, 4210000000000, t0 + 20000)});
+  CAF_CHECK(out->bars.empty());
+  // The timer closes the bar once the clock passes 10:01 plus the grace.
+  tick_at(t0 + minute + 1000);
+  CAF_CHECK(out->bars.empty());
+  tick_at(t0 + minute + 2500);
+  CAF_REQUIRE_EQUAL(out->bars.size(), 1u);
+  auto& b = out->bars[0];
+  CAF_CHECK(b.tf == timeframe::m1);
+  CAF_CHECK_EQUAL(b.symbol, "BTCUSDT");
+  CAF_CHECK_EQUAL(b.open_time_ms, t0);
+  CAF_CHECK_EQUAL(b.trade_count, 2);
+  CAF_CHECK_EQUAL(to_string(b.close), "42100");
+  CAF_REQUIRE_EQUAL(out->snapshots.size(), 1u);
+  auto& s = out->snapshots[0];
+  CAF_CHECK_EQUAL(s.open_time_ms, t0);
+  CAF_CHECK(s.closed);
+  // One bar: SMA 20 is still null, VWAP is the typical price.
+  CAF_CHECK(indicator_snapshot::is_null(s.get(indicator::sma_20)));
+  CAF_CHECK_EQUAL(s.get(indicator::vwap), (42100.0 + 42000.0 + 42100.0) / 3);
+}
+
+CAF_TEST(metrics count completed bars and their latency) {
+  send_trades({make_trade(1, 4200000000000, t0 + 1000)});
+  // A trade at 10:01:02.5 (received at once) keeps the feed fresh and, as
+  // the newest trade time passes the boundary plus grace, closes 10:00
+  // 2.5 s after its boundary.
+  *clock = t0 + minute + 2500;
+  send_trades({make_trade(2, 4200000000000, t0 + minute + 2500)});
+  // Four ticks per flush: the fourth tick after start flushes.
+  tick_at(t0 + minute + 2500);
+  tick_at(t0 + minute + 2750);
+  tick_at(t0 + minute + 3000);
+  tick_at(t0 + minute + 3250);
+  CAF_CHECK_EQUAL(metric("bars_completed_total", "1m"), 1.0);
+  bool seen = false;
+  for (auto& e : out->metrics)
+    if (e.name == "bar_completion_duration_seconds") {
+      seen = true;
+      CAF_CHECK(e.kind == metric_kind::histogram_observe);
+      CAF_CHECK_EQUAL(e.value, 2.5);
+    }
+  CAF_CHECK(seen);
+  CAF_CHECK_EQUAL(metric("data_quality_score", "BTCUSDT"), 100.0);
+  CAF_CHECK(!out->reports.empty());
+}
+
+CAF_TEST(empty minutes of a down feed get no bar) {
+  send_trades({make_trade(1, 4200000000000, t0 + 1000)});
+  tick_at(t0 + minute + 2500);
+  CAF_REQUIRE_EQUAL(out->bars.size(), 1u);
+  self->send(
+    shard, feed_status{"binance", {"BTCUSDT"}, false, t0 + minute, "test"});
+  run_once_all();
+  tick_at(t0 + 3 * minute + 2500);
+  CAF_CHECK_EQUAL(out->bars.size(), 1u);
+  self->send(
+    shard, feed_status{"binance", {"BTCUSDT"}, true, t0 + minute, "test"});
+  run_once_all();
+  tick_at(t0 + 4 * minute + 2500);
+  // 10:03 closed while healthy: a zero-volume bar at the last close.
+  std::vector<bar> m1;
+  for (auto& b : out->bars)
+    if (b.tf == timeframe::m1)
+      m1.push_back(b);
+  CAF_REQUIRE_EQUAL(m1.size(), 2u);
+  CAF_CHECK_EQUAL(m1[1].open_time_ms, t0 + 3 * minute);
+  CAF_CHECK_EQUAL(m1[1].trade_count, 0);
+}
+
+CAF_TEST(a revision re - emits the bar and its indicator values) {
+  send_trades({make_trade(1, 4200000000000, t0 + 1000)});
+  tick_at(t0 + minute + 2500);
+  CAF_REQUIRE_EQUAL(out->bars.size(), 1u);
+  send_trades({make_trade(2, 4300000000000, t0 + 30000)});
+  CAF_REQUIRE_EQUAL(out->bars.size(), 2u);
+  CAF_CHECK_EQUAL(out->bars[1].revision, 1);
+  CAF_CHECK_EQUAL(to_string(out->bars[1].close), "43000");
+  CAF_REQUIRE_EQUAL(out->snapshots.size(), 2u);
+  CAF_CHECK_EQUAL(out->snapshots[1].open_time_ms, t0);
+  CAF_CHECK_NOT_EQUAL(out->snapshots[1].get(indicator::vwap),
+    out->snapshots[0].get(indicator::vwap));
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()
