@@ -11,6 +11,9 @@ using arg_list = std::vector<std::string>;
 /// `csp bars`: Binance trade events (JSON lines) to OHLCV bars (CSV).
 int run_bars(const arg_list& args);
 
+/// `csp run`: a platform node.
+int run_node(const arg_list& args);
+
 /// `csp indicators`: bars (CSV) to indicator values (CSV).
 int run_indicators(const arg_list& args);
 

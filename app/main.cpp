@@ -13,6 +13,8 @@ commands:
               Binance trade events (JSON lines) to OHLCV bars (CSV).
   indicators  --input FILE|-
               Bars (CSV open_time,open,high,low,close,volume) to indicators.
+  run         [--config FILE] [overrides, see csp run --help]
+              Runs a platform node: collectors, processing, metrics.
   help        This text.
 )";
 
@@ -29,6 +31,8 @@ int main(int argc, char** argv) {
     return csp::app::run_bars(args);
   if (cmd == "indicators")
     return csp::app::run_indicators(args);
+  if (cmd == "run")
+    return csp::app::run_node(args);
   if (cmd == "help" || cmd == "--help" || cmd == "-h") {
     std::cout << usage;
     return 0;

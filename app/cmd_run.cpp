@@ -1,0 +1,184 @@
+// `csp run`: the platform node (role all): collectors -> processing ->
+// outputs, with the metrics actor serving /metrics.
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <charconv>
+#include <iostream>
+#include <string>
+
+#include "caf/actor_system.hpp"
+#include "caf/actor_system_config.hpp"
+#include "caf/event_based_actor.hpp"
+#include "caf/scoped_actor.hpp"
+#include "caf/stateful_actor.hpp"
+
+#include "app/commands.hpp"
+#include "app/node.hpp"
+#include "config/config.hpp"
+#include "messages/type_ids.hpp"
+#include "monitoring/logging.hpp"
+
+namespace csp::app {
+
+namespace {
+
+constexpr const char* run_usage = R"(usage: csp run [options]
+
+Runs a platform node (role "all": collectors, processing, metrics).
+
+options:
+  --config FILE             JSON config file (see config/csp.example.json)
+  --binance-ws-url URL      override exchanges.binance.ws_url
+  --binance-rest-url URL    override exchanges.binance.rest_url
+  --yahoo-url URL           override exchanges.yahoo.base_url
+  --symbols LIST            override exchanges.binance.symbols (comma list)
+  --stocks LIST             override exchanges.yahoo.symbols (comma list)
+  --metrics-port N          override metrics.port (0: any free port)
+  --bars-out FILE           append every final closed bar as `csp bars` CSV
+  --bars-out-timeframe TF   timeframe written to --bars-out (default 1m)
+  --duration-s N            stop after N seconds (default: until SIGINT)
+  --help                    this text
+)";
+
+std::atomic<int> stop_signal{0};
+
+extern "C" void on_stop_signal(int sig) {
+  stop_signal.store(sig);
+}
+
+struct node_system_config : caf::actor_system_config {
+  node_system_config() { messages::register_types(*this); }
+};
+
+std::vector<std::string> split_list(const std::string& s) {
+  std::vector<std::string> out;
+  std::string cur;
+  for (char c : s) {
+    if (c == ',') {
+      if (!cur.empty())
+        out.push_back(cur);
+      cur.clear();
+    } else {
+      cur += c;
+    }
+  }
+  if (!cur.empty())
+    out.push_back(cur);
+  return out;
+}
+
+} // namespace
+
+int run_node(const arg_list& args) {
+  run_options ro;
+  std::string config_path;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const auto& a = args[i];
+    if (a == "--help" || a == "-h") {
+      std::cout << run_usage;
+      return 0;
+    }
+    if (i + 1 >= args.size()) {
+      std::cerr << "csp run: unknown option or missing value: " << a << '\n'
+                << run_usage;
+      return 2;
+    }
+    const auto& v = args[++i];
+    if (a == "--config") {
+      config_path = v;
+    } else if (a == "--binance-ws-url") {
+      ro.binance_ws_url = v;
+    } else if (a == "--binance-rest-url") {
+      ro.binance_rest_url = v;
+    } else if (a == "--yahoo-url") {
+      ro.yahoo_url = v;
+    } else if (a == "--symbols") {
+      ro.symbols = split_list(v);
+    } else if (a == "--stocks") {
+      ro.stocks = split_list(v);
+    } else if (a == "--metrics-port" || a == "--duration-s") {
+      std::int64_t n = -1;
+      auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+      if (ec != std::errc{} || end != v.data() + v.size() || n < 0
+        || (a == "--metrics-port" && n > 65535)) {
+        std::cerr << "csp run: " << a << " needs a non-negative integer"
+                  << (a == "--metrics-port" ? " up to 65535" : "") << ", got '"
+                  << v << "'\n";
+        return 2;
+      }
+      if (a == "--metrics-port")
+        ro.metrics_port = static_cast<std::uint16_t>(n);
+      else
+        ro.duration_s = n;
+    } else if (a == "--bars-out") {
+      ro.bars_out = v;
+    } else if (a == "--bars-out-timeframe") {
+      auto tf = messages::parse_timeframe(v);
+      if (!tf) {
+        std::cerr << "csp run: unknown timeframe '" << v << "'\n";
+        return 2;
+      }
+      ro.bars_out_tf = *tf;
+    } else {
+      std::cerr << "csp run: unknown option '" << a << "'\n" << run_usage;
+      return 2;
+    }
+  }
+  auto env = config::process_environment();
+  auto loaded = config_path.empty()
+    ? config::parse_config("{}", env)
+    : config::load_config_file(config_path, env);
+  if (!loaded.config) {
+    std::cerr << "csp run: invalid configuration"
+              << (config_path.empty() ? "" : " in " + config_path) << ":\n";
+    for (auto& e : loaded.errors)
+      std::cerr << "  - " << e << '\n';
+    return 2;
+  }
+  auto cfg = std::move(*loaded.config);
+  if (auto err = apply_overrides(cfg, ro); !err.empty()) {
+    std::cerr << "csp run: " << err << '\n';
+    return 2;
+  }
+  monitoring::init_logging(cfg.log, cfg.node.name);
+  auto log = monitoring::get_logger("node");
+  std::signal(SIGINT, on_stop_signal);
+  std::signal(SIGTERM, on_stop_signal);
+  int rc = 0;
+  {
+    node_system_config sys_cfg;
+    caf::actor_system sys{sys_cfg};
+    node n;
+    if (auto err = start_node(sys, cfg, ro, n); !err.empty()) {
+      std::cerr << "csp run: " << err << '\n';
+      stop_node(sys, n);
+      rc = 1;
+    } else {
+      std::cout << "csp run: node '" << cfg.node.name << "' up; metrics on "
+                << "http://127.0.0.1:" << n.metrics_port << "/metrics"
+                << std::endl;
+      monitoring::log_event(*log, config::log_level::info, "node started",
+        {{"node", cfg.node.name},
+          {"metrics_port", static_cast<std::int64_t>(n.metrics_port)}});
+      auto start = std::chrono::steady_clock::now();
+      caf::scoped_actor self{sys};
+      while (stop_signal.load() == 0) {
+        if (ro.duration_s > 0
+          && std::chrono::steady_clock::now() - start
+            >= std::chrono::seconds{ro.duration_s})
+          break;
+        self->receive([](caf::down_msg&) {},
+          caf::after(std::chrono::milliseconds{200}) >> [] {});
+      }
+      monitoring::log_event(*log, config::log_level::info, "node stopping",
+        {{"signal", static_cast<std::int64_t>(stop_signal.load())}});
+      stop_node(sys, n);
+    }
+  }
+  monitoring::shutdown_logging();
+  return rc;
+}
+
+} // namespace csp::app

@@ -1,0 +1,56 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "caf/actor.hpp"
+#include "caf/fwd.hpp"
+
+#include "config/config.hpp"
+#include "messages/timeframe.hpp"
+
+namespace prometheus {
+class Registry;
+} // namespace prometheus
+
+namespace csp::app {
+
+/// Command-line settings of `csp run` that override the config file.
+struct run_options {
+  std::optional<std::string> binance_ws_url;
+  std::optional<std::string> binance_rest_url;
+  std::optional<std::string> yahoo_url;
+  std::optional<std::vector<std::string>> symbols;
+  std::optional<std::vector<std::string>> stocks;
+  std::optional<std::uint16_t> metrics_port;
+  std::string bars_out;
+  messages::timeframe bars_out_tf = messages::timeframe::m1;
+  std::int64_t duration_s = 0;
+};
+
+/// Applies `ro` to `cfg`; returns what is wrong, or an empty string.
+std::string apply_overrides(
+  config::platform_config& cfg, const run_options& ro);
+
+/// The actors of one running node.
+struct node {
+  std::shared_ptr<prometheus::Registry> registry;
+  caf::actor metrics;
+  caf::actor processing;
+  caf::actor bars_out;
+  caf::actor collectors;
+  std::uint16_t metrics_port = 0;
+};
+
+/// Spawns the node's actors; returns an error text on failure.
+std::string start_node(caf::actor_system& sys,
+  const config::platform_config& cfg, const run_options& ro, node& n);
+
+/// Stops every actor of `n` (collectors first, so nothing is lost in
+/// between) and waits until they are gone.
+void stop_node(caf::actor_system& sys, node& n);
+
+} // namespace csp::app
