@@ -1,0 +1,194 @@
+#include "actors/collector_supervisor.hpp"
+
+#include <chrono>
+#include <utility>
+
+#include "caf/event_based_actor.hpp"
+#include "caf/stateful_actor.hpp"
+
+#include "messages/type_ids.hpp"
+#include "monitoring/logging.hpp"
+
+namespace csp::actors {
+
+namespace {
+
+using messages::circuit_state;
+using messages::circuit_transition;
+using messages::metric_entry;
+using messages::metric_kind;
+
+using self_pointer = caf::stateful_actor<collector_supervisor_state>*;
+
+metric_entry collector_counter(const char* name, const std::string& collector) {
+  return metric_entry{
+    metric_kind::counter_add, name, {{"collector", collector}}, 1.0};
+}
+
+metric_entry state_gauge(const std::string& collector, circuit_state s) {
+  return metric_entry{metric_kind::gauge_set, "circuit_breaker_state",
+    {{"collector", collector}}, static_cast<double>(s)};
+}
+
+void arm_unpark(
+  self_pointer self, collector_slot& slot, std::int64_t delay_ms) {
+  auto generation = ++slot.unpark_generation;
+  self->delayed_send(self, std::chrono::milliseconds{delay_ms},
+    messages::unpark_atom_v, slot.breaker.collector(), generation);
+}
+
+/// Reports and acts on the transitions the last breaker call produced.
+void apply_transitions(self_pointer self, std::vector<metric_entry>& entries) {
+  auto& st = self->state;
+  auto transitions = std::move(st.pending);
+  st.pending.clear();
+  for (auto& t : transitions) {
+    entries.push_back(state_gauge(t.collector, t.to));
+    entries.push_back(metric_entry{metric_kind::counter_add,
+      "circuit_breaker_transitions_total",
+      {{"collector", t.collector},
+        {"from_state", std::string{messages::to_string(t.from)}},
+        {"to_state", std::string{messages::to_string(t.to)}}},
+      1.0});
+    auto level = t.to == circuit_state::closed ? config::log_level::info
+                                               : config::log_level::warning;
+    monitoring::log_event(st.core.logger(), level, "circuit transition",
+      {{"supervisor", st.core.config().name}, {"collector", t.collector},
+        {"from_state", messages::to_string(t.from)},
+        {"to_state", messages::to_string(t.to)}, {"reason", t.reason},
+        {"time_ms", t.time_ms}, {"open_timeout_ms", t.open_timeout_ms}});
+    if (t.to == circuit_state::open) {
+      st.core.park(t.collector, t.reason);
+      if (auto slot = st.slot(t.collector))
+        arm_unpark(self, *slot, t.open_timeout_ms);
+    }
+  }
+}
+
+void remember(std::vector<messages::symbol_command>& log,
+  const messages::symbol_command& cmd) {
+  for (auto i = log.begin(); i != log.end(); ++i) {
+    if (i->exchange == cmd.exchange && i->symbol == cmd.symbol) {
+      log.erase(i);
+      break;
+    }
+  }
+  log.push_back(cmd);
+}
+
+} // namespace
+
+circuit_breaker_config to_breaker_config(
+  const config::circuit_breaker_config& cfg) {
+  circuit_breaker_config result;
+  result.failure_threshold = static_cast<int>(cfg.failure_threshold);
+  result.open_timeout_ms = cfg.open_timeout_ms;
+  result.success_threshold = static_cast<int>(cfg.success_threshold);
+  result.max_open_timeout_ms = cfg.max_open_timeout_ms;
+  return result;
+}
+
+collector_slot* collector_supervisor_state::slot(
+  std::string_view collector) noexcept {
+  for (auto& x : slots)
+    if (x->breaker.collector() == collector)
+      return x.get();
+  return nullptr;
+}
+
+caf::behavior collector_supervisor(
+  caf::stateful_actor<collector_supervisor_state>* self,
+  collector_supervisor_config cfg, std::vector<child_spec> collectors) {
+  auto& init = self->state;
+  init.breaker_cfg = cfg.breaker;
+  init.core.init(self, std::move(cfg.supervision));
+  // Replay run-time symbol commands to every new incarnation.
+  init.core.on_spawn([self](const child_entry& child) {
+    if (!child.handle)
+      return;
+    for (auto& cmd : self->state.commands)
+      for (auto& route : child.spec.routes)
+        if (route == cmd.exchange)
+          self->send(child.handle, cmd);
+  });
+  std::vector<metric_entry> initial;
+  for (auto& spec : collectors) {
+    auto name = spec.name;
+    if (init.slot(name) != nullptr || !init.core.add(std::move(spec))) {
+      monitoring::log_event(init.core.logger(), config::log_level::error,
+        "duplicate or empty collector spec",
+        {{"supervisor", init.core.config().name}, {"collector", name}});
+      continue;
+    }
+    init.slots.push_back(
+      std::make_unique<collector_slot>(name, init.breaker_cfg));
+    init.slots.back()->breaker.set_sink([self](const circuit_transition& t) {
+      self->state.pending.push_back(t);
+    });
+    initial.push_back(state_gauge(name, circuit_state::closed));
+  }
+  init.core.send_metrics(std::move(initial));
+  return {
+    [self](const messages::collector_event& ev) {
+      auto& st = self->state;
+      auto slot = st.slot(ev.collector);
+      if (slot == nullptr) {
+        monitoring::log_event(st.core.logger(), config::log_level::warning,
+          "event from an unknown collector",
+          {{"supervisor", st.core.config().name}, {"collector", ev.collector}});
+        return;
+      }
+      auto now = st.core.now_ms();
+      std::vector<metric_entry> entries;
+      if (ev.outcome == messages::collector_outcome::failure) {
+        entries.push_back(
+          collector_counter("circuit_breaker_failures_total", ev.collector));
+        slot->breaker.record_failure(now);
+      } else {
+        entries.push_back(
+          collector_counter("circuit_breaker_successes_total", ev.collector));
+        slot->breaker.record_success(now);
+      }
+      apply_transitions(self, entries);
+      st.core.send_metrics(std::move(entries));
+    },
+    [self](messages::unpark_atom, const std::string& collector,
+      std::uint64_t generation) {
+      auto& st = self->state;
+      auto slot = st.slot(collector);
+      if (slot == nullptr || slot->unpark_generation != generation)
+        return;
+      auto now = st.core.now_ms();
+      if (slot->breaker.poll(now) == circuit_state::open) {
+        // Not due yet (cannot happen with one clock): wait the remainder.
+        arm_unpark(self, *slot, slot->breaker.half_open_at_ms() - now);
+        return;
+      }
+      std::vector<metric_entry> entries;
+      apply_transitions(self, entries);
+      st.core.send_metrics(std::move(entries));
+      st.core.unpark(collector);
+    },
+    [self](messages::restart_atom, const std::string& name,
+      std::uint64_t generation) {
+      self->state.core.handle_restart(name, generation);
+    },
+    [self](const messages::symbol_command& cmd) {
+      auto& st = self->state;
+      if (st.core.serving(cmd.exchange) == nullptr) {
+        monitoring::log_event(st.core.logger(), config::log_level::warning,
+          "symbol command for an exchange without collector",
+          {{"supervisor", st.core.config().name}, {"exchange", cmd.exchange},
+            {"symbol", cmd.symbol},
+            {"action", messages::to_string(cmd.action)}});
+        return false;
+      }
+      remember(st.commands, cmd);
+      if (auto dest = st.core.route(cmd.exchange))
+        self->send(dest, cmd);
+      return true;
+    },
+  };
+}
+
+} // namespace csp::actors

@@ -1,0 +1,106 @@
+#pragma once
+
+// The collector supervisor: one child per collector, each guarded by its own
+// circuit_breaker. Breaker transitions are supervision events: open parks
+// the collector, the open timeout brings it back half-open.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "caf/behavior.hpp"
+#include "caf/fwd.hpp"
+
+#include "actors/circuit_breaker.hpp"
+#include "actors/supervisor.hpp"
+#include "config/config.hpp"
+#include "messages/circuit_transition.hpp"
+#include "messages/symbol_command.hpp"
+
+namespace csp::actors {
+
+/// Settings of the collector supervisor.
+struct collector_supervisor_config {
+  /// Restart policy, jitter seed, metrics actor and clock; the name
+  /// defaults to "collector_supervisor".
+  supervisor_config supervision = default_supervision();
+  /// Breaker of every collector.
+  circuit_breaker_config breaker;
+
+  /// Supervision settings named "collector_supervisor".
+  static supervisor_config default_supervision() {
+    supervisor_config result;
+    result.name = "collector_supervisor";
+    return result;
+  }
+};
+
+/// Converts the `circuit_breaker` section of the platform config (the
+/// timeout multiplier is not configurable there and stays 2).
+circuit_breaker_config to_breaker_config(
+  const config::circuit_breaker_config& cfg);
+
+/// Breaker and run-time symbol commands of one collector.
+struct collector_slot {
+  /// Creates the slot of collector `name`.
+  collector_slot(std::string name, circuit_breaker_config cfg)
+      : breaker(std::move(name), cfg) {
+    // The sink is installed by the supervisor.
+  }
+
+  circuit_breaker breaker;
+  /// Bumped whenever an open-timeout timer is armed.
+  std::uint64_t unpark_generation = 0;
+};
+
+/// State of the collector supervisor actor.
+struct collector_supervisor_state {
+  supervisor_core core;
+  circuit_breaker_config breaker_cfg;
+  /// One slot per collector (stable addresses: the breakers' sinks
+  /// point into this state).
+  std::vector<std::unique_ptr<collector_slot>> slots;
+  /// Transitions produced by the breaker call being handled.
+  std::vector<messages::circuit_transition> pending;
+  /// Symbol commands received at run time, per exchange, compacted to the
+  /// last command per symbol; replayed to every new incarnation of the
+  /// collector serving the exchange.
+  std::vector<messages::symbol_command> commands;
+
+  /// Returns the slot of `collector`, or nullptr.
+  collector_slot* slot(std::string_view collector) noexcept;
+
+  /// The actor's name in CAF's diagnostics.
+  static inline const char* name = "collector_supervisor";
+};
+
+/// Supervises the collectors built by `collectors` (their factories come
+/// from the caller; `routes` are the exchanges each one serves).
+///
+/// Messages:
+/// - `collector_event` from a collector: counted as
+///   circuit_breaker_{failures,successes}_total{collector} and fed to the
+///   collector's breaker. Every transition is sent to the metrics actor
+///   (circuit_breaker_state{collector} gauge, 0 closed / 1 open /
+///   2 half-open; circuit_breaker_transitions_total{collector, from_state,
+///   to_state}) and logged. To open: the collector is stopped with the exit
+///   reason `supervision_errc::parked` and not restarted; after the
+///   breaker's open timeout it is respawned half-open.
+/// - `symbol_command`: routed to the collector serving its exchange, and
+///   replayed to every later incarnation of it; returns false (and drops
+///   the command) when no collector serves the exchange.
+/// - `(unpark_atom, std::string, std::uint64_t)` and `(restart_atom,
+///   std::string, std::uint64_t)`: its own timers.
+///
+/// An abnormal exit of a collector that was not parked is restarted after
+/// the restart policy's backoff; its breaker (state and counts) is kept and
+/// the other collectors are not touched. At the restart-intensity limit
+/// the supervisor stops every collector and quits with
+/// `supervision_errc::restart_intensity`.
+caf::behavior collector_supervisor(
+  caf::stateful_actor<collector_supervisor_state>* self,
+  collector_supervisor_config cfg, std::vector<child_spec> collectors);
+
+} // namespace csp::actors
