@@ -20,6 +20,7 @@
 #include "caf/type_id.hpp"
 
 #include "messages/bar.hpp"
+#include "messages/candle_batch.hpp"
 #include "messages/circuit_transition.hpp"
 #include "messages/collector_event.hpp"
 #include "messages/decimal.hpp"
@@ -314,6 +315,13 @@ typename Inspector::result_type inspect(Inspector& f, health_status& x) {
     x.detail, x.time_ms);
 }
 
+/// Serializes a candle_batch.
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, candle_batch& x) {
+  return f(
+    caf::meta::type_name("candle_batch"), x.exchange, x.symbol, x.candles);
+}
+
 /// Registers every type of the `csp` type ID block with `cfg` under its
 /// qualified name (e.g. "csp::messages::trade_batch"). Every node must call
 /// it before creating its actor_system: remote messages need the names.
@@ -349,6 +357,7 @@ CAF_ADD_TYPE_ID(csp, (csp::messages::metric_entry))
 CAF_ADD_TYPE_ID(csp, (csp::messages::metric_update))
 CAF_ADD_TYPE_ID(csp, (csp::messages::health_status))
 CAF_ADD_TYPE_ID(csp, (std::vector<csp::messages::health_status>))
+CAF_ADD_TYPE_ID(csp, (csp::messages::candle_batch))
 
 // Timers: a bar builder closes bars on boundary + grace.
 CAF_ADD_ATOM(csp, csp::messages, bar_timer_atom, "bar_timer")

@@ -1,0 +1,75 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "caf/behavior.hpp"
+#include "caf/fwd.hpp"
+#include "caf/stateful_actor.hpp"
+
+#include "net/io_thread.hpp"
+
+namespace csp::actors {
+
+/// Spawn settings of one binance_collector (one WebSocket connection).
+struct binance_collector_options {
+  /// The `collector` label and the name in collector_events.
+  std::string name = "binance-0";
+  /// The `exchange` label and trade_batch.exchange.
+  std::string exchange = "binance";
+  /// WebSocket base URL (ws:// or wss://); streams go under /stream.
+  std::string ws_url = "wss://stream.binance.com:9443";
+  /// REST base URL (http:// or https://) for the backfill.
+  std::string rest_url = "https://api.binance.com";
+  /// Upper-case symbols of this connection (at most 1024).
+  std::vector<std::string> symbols;
+  std::int64_t batch_max_trades = 512;
+  std::int64_t batch_max_age_ms = 50;
+  /// Reconnect this long after connecting (Binance cuts at 24 h).
+  std::int64_t reconnect_before_ms = 23 * 3'600'000;
+  /// No message for this long means the feed stalled: reconnect.
+  std::int64_t stall_timeout_ms = 30'000;
+  /// Reconnect backoff: first delay and cap, jitter seed.
+  std::int64_t backoff_base_ms = 500;
+  std::int64_t backoff_max_ms = 60'000;
+  std::uint64_t seed = 1;
+  /// Metric deltas go to the metrics actor this often.
+  std::int64_t metrics_flush_ms = 1'000;
+  /// Backfill page size (Binance's maximum is 1000) and request weight.
+  int backfill_limit = 1000;
+  std::int64_t backfill_weight = 25;
+  /// Request-weight budget: burst and refill per second (Binance: 6000
+  /// per minute).
+  std::int64_t weight_capacity = 6000;
+  double weight_per_second = 100.0;
+  /// Failed backfill requests of one range are retried this often.
+  int backfill_attempts = 5;
+  /// Timeouts and TLS trust of the WebSocket and REST clients.
+  net::client_options client;
+  /// The I/O thread to use; when null the collector starts its own.
+  std::shared_ptr<net::io_thread> io;
+};
+
+/// Private state of a binance_collector (defined in the .cpp).
+struct binance_collector_impl;
+
+/// State of a binance_collector actor.
+struct binance_collector_state {
+  std::shared_ptr<binance_collector_impl> impl;
+  static inline const char* name = "binance_collector";
+};
+
+/// A Binance trade-stream collector: one WebSocket connection to
+/// `<ws_url>/stream?streams=...`, frames read and parsed on the I/O thread,
+/// duplicates dropped, id gaps backfilled over REST, trades batched per
+/// symbol into trade_batch messages to `sink`, feed_status to `sink`,
+/// collector_event to `supervisor`, metric_update to `metrics`. Handles
+/// symbol_command (live SUBSCRIBE/UNSUBSCRIBE). Null handles are skipped.
+caf::behavior binance_collector(
+  caf::stateful_actor<binance_collector_state>* self,
+  binance_collector_options opts, caf::actor sink, caf::actor supervisor,
+  caf::actor metrics);
+
+} // namespace csp::actors
