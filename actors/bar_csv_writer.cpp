@@ -90,6 +90,8 @@ caf::behavior writer(
     std::fputs(bar_csv_header, st.file);
     std::fflush(st.file);
   }
+  // A sink also receives indicator snapshots and quality reports.
+  self->set_default_handler(caf::drop);
   self->delayed_send(self, std::chrono::milliseconds{st.opts.flush_ms},
     messages::flush_timer_atom_v);
   return {

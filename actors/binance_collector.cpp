@@ -167,6 +167,21 @@ void send_batch(self_ptr self, binance_collector_impl& st,
     return;
   self->send(
     st.sink, messages::trade_batch{st.opts.exchange, sym, std::move(trades)});
+  if (!st.opts.memory)
+    return;
+  // Every id up to the first still-missing one has now been delivered.
+  auto i = st.symbols.find(sym);
+  if (i == st.symbols.end())
+    return;
+  const auto& seq = i->second.seq;
+  auto through
+    = seq.missing().empty() ? seq.last_id() : seq.missing().front().first - 1;
+  if (i->second.batch.size() > 0 || through < 0)
+    return; // trades still held here: keep the previous mark
+  std::lock_guard<std::mutex> guard{st.opts.memory->mtx};
+  auto [mark, fresh] = st.opts.memory->delivered_through.emplace(sym, through);
+  if (!fresh)
+    mark->second = std::max(mark->second, through);
 }
 
 void flush_batches(self_ptr self, binance_collector_impl& st, bool all) {
@@ -440,7 +455,15 @@ caf::behavior binance_collector(
   for (auto& sym : st->opts.symbols) {
     if (st->symbols.size() >= binance_max_streams)
       break;
-    st->symbols.emplace(sym, st->make_symbol_state());
+    auto& ss = st->symbols.emplace(sym, st->make_symbol_state()).first->second;
+    if (st->opts.memory) {
+      // Resume after what an earlier incarnation delivered: the first live
+      // trade then reveals the gap, which is backfilled over REST.
+      std::lock_guard<std::mutex> guard{st->opts.memory->mtx};
+      auto m = st->opts.memory->delivered_through.find(sym);
+      if (m != st->opts.memory->delivered_through.end() && m->second >= 0)
+        ss.seq.observe(m->second);
+    }
   }
   self->attach_functor([st] {
     if (st->conn)
@@ -456,6 +479,12 @@ caf::behavior binance_collector(
       if (gen != st->gen)
         return;
       st->connected = true;
+      if (!st->ever_connected && st->opts.memory) {
+        std::lock_guard<std::mutex> guard{st->opts.memory->mtx};
+        if (st->opts.memory->connected_before)
+          ++st->reconnections; // a new incarnation reconnecting
+        st->opts.memory->connected_before = true;
+      }
       st->ever_connected = true;
       st->retry.reset();
       set_health(*st, 1);

@@ -1,7 +1,9 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -12,6 +14,16 @@
 #include "net/io_thread.hpp"
 
 namespace csp::actors {
+
+/// What one collector's incarnations hand down to the next (the supervisor
+/// respawns a collector after a crash or a parked open circuit): per symbol
+/// the id through which every trade was delivered to the sink, so the next
+/// incarnation backfills what it missed instead of losing it.
+struct binance_collector_memory {
+  std::mutex mtx;
+  std::map<std::string, std::int64_t> delivered_through;
+  bool connected_before = false;
+};
 
 /// Spawn settings of one binance_collector (one WebSocket connection).
 struct binance_collector_options {
@@ -50,6 +62,8 @@ struct binance_collector_options {
   net::client_options client;
   /// The I/O thread to use; when null the collector starts its own.
   std::shared_ptr<net::io_thread> io;
+  /// Shared by every incarnation of this collector (may be null).
+  std::shared_ptr<binance_collector_memory> memory;
 };
 
 /// Private state of a binance_collector (defined in the .cpp).

@@ -226,6 +226,13 @@ caf::behavior shard(shard_actor* self, processing_options opts) {
   if (!opts.now_ms)
     opts.now_ms = system_now_ms;
   self->state.opts = std::move(opts);
+  // A sink that cannot handle a message answers with an error; that must
+  // not take the shard down (CAF's default quits on an unhandled error).
+  self->set_error_handler([self](caf::error& err) {
+    monitoring::log_event(*monitoring::get_logger("processing.shard"),
+      config::log_level::warning, "error message from a collaborator",
+      {{"error", self->system().render(err)}});
+  });
   auto tick = std::chrono::milliseconds{self->state.opts.tick_ms};
   self->delayed_send(self, tick, messages::bar_timer_atom_v);
   return {
@@ -234,6 +241,17 @@ caf::behavior shard(shard_actor* self, processing_options opts) {
       auto& inst = instrument_for(st, batch.exchange, batch.symbol);
       inst.quality->check(batch);
       inst.bars->add(batch.trades);
+      drain(st, inst, st.opts.now_ms());
+      publish(self);
+    },
+    [=](messages::candle_batch& batch) {
+      // Polled sources deliver closed 1m candles: they skip aggregation
+      // and go straight to indicators and the sinks.
+      auto& st = self->state;
+      auto& inst = instrument_for(st, batch.exchange, batch.symbol);
+      for (auto& c : batch.candles)
+        if (c.closed && c.tf == timeframe::m1)
+          inst.sink.bars.push_back(std::move(c));
       drain(st, inst, st.opts.now_ms());
       publish(self);
     },

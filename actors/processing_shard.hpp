@@ -35,9 +35,10 @@ struct processing_options {
 
 /// Spawns one processing shard: for every instrument it receives trades of
 /// (`trade_batch`), a bar_aggregator, one indicator_series per timeframe and
-/// a quality_checker. `feed_status` marks feeds up or down (empty minutes
-/// of a down feed get no bar). Closed bars, their indicator snapshots and
-/// periodic quality reports go to the sinks; bars_completed_total,
+/// a quality_checker; closed 1m candles of polled sources (`candle_batch`)
+/// go straight to the indicators. `feed_status` marks feeds up or down (empty
+/// minutes of a down feed get no bar). Closed bars, their indicator snapshots
+/// and periodic quality reports go to the sinks; bars_completed_total,
 /// bar_completion_duration_seconds, indicator_calculation_duration_seconds,
 /// data_quality_score and data_quality_checks_failed_total go to the
 /// metrics actor once per flush interval.

@@ -164,17 +164,30 @@ int run_node(const arg_list& args) {
           {"metrics_port", static_cast<std::int64_t>(n.metrics_port)}});
       auto start = std::chrono::steady_clock::now();
       caf::scoped_actor self{sys};
-      while (stop_signal.load() == 0) {
+      // A stage that dies unexpectedly ends the run with an error.
+      self->monitor(n.processing);
+      self->monitor(n.collectors);
+      bool failed = false;
+      while (stop_signal.load() == 0 && !failed) {
         if (ro.duration_s > 0
           && std::chrono::steady_clock::now() - start
             >= std::chrono::seconds{ro.duration_s})
           break;
-        self->receive([](caf::down_msg&) {},
+        self->receive(
+          [&](caf::down_msg& dm) {
+            failed = true;
+            std::cerr << "csp run: a pipeline stage stopped: "
+                      << sys.render(dm.reason) << '\n';
+            monitoring::log_event(*log, config::log_level::critical,
+              "pipeline stage stopped", {{"reason", sys.render(dm.reason)}});
+          },
           caf::after(std::chrono::milliseconds{200}) >> [] {});
       }
       monitoring::log_event(*log, config::log_level::info, "node stopping",
         {{"signal", static_cast<std::int64_t>(stop_signal.load())}});
       stop_node(sys, n);
+      if (failed)
+        rc = 1;
     }
   }
   monitoring::shutdown_logging();

@@ -1,5 +1,6 @@
 #include "app/node.hpp"
 
+#include <algorithm>
 #include <chrono>
 
 #include "caf/actor_system.hpp"
@@ -8,7 +9,11 @@
 #include "caf/stateful_actor.hpp"
 
 #include "actors/bar_csv_writer.hpp"
+#include "actors/binance_collector.hpp"
+#include "actors/collector_supervisor.hpp"
 #include "actors/processing_shard.hpp"
+#include "actors/stock_poller.hpp"
+#include "net/io_thread.hpp"
 #include "messages/type_ids.hpp"
 #include "monitoring/metrics.hpp"
 #include "monitoring/metrics_store.hpp"
@@ -51,6 +56,58 @@ actors::quality_checker_config quality_from(const config::quality_config& q) {
   return out;
 }
 
+/// One binance_collector per `streams_per_connection` symbols and one
+/// stock_poller, under the collector supervisor (breaker per collector).
+caf::actor spawn_collectors(
+  caf::actor_system& sys, const config::platform_config& cfg, node& n) {
+  std::vector<actors::child_spec> specs;
+  auto io = std::make_shared<net::io_thread>();
+  auto sink = n.processing;
+  auto metrics = n.metrics;
+  const auto& bc = cfg.exchanges.binance;
+  if (bc.enabled && !bc.symbols.empty()) {
+    auto per_conn = static_cast<std::size_t>(bc.streams_per_connection);
+    for (std::size_t first = 0, i = 0; first < bc.symbols.size();
+         first += per_conn, ++i) {
+      actors::binance_collector_options bo;
+      bo.name = "binance-" + std::to_string(i);
+      bo.ws_url = bc.ws_url;
+      bo.rest_url = bc.rest_url;
+      auto last = std::min(bc.symbols.size(), first + per_conn);
+      bo.symbols.assign(bc.symbols.begin() + static_cast<long>(first),
+        bc.symbols.begin() + static_cast<long>(last));
+      bo.batch_max_trades = bc.batch_max_trades;
+      bo.batch_max_age_ms = bc.batch_max_age_ms;
+      bo.reconnect_before_ms = bc.reconnect_before_ms;
+      bo.seed = i + 1;
+      bo.io = io;
+      bo.memory = std::make_shared<actors::binance_collector_memory>();
+      specs.push_back(actors::child_spec{
+        bo.name, {"binance"}, [bo, sink, metrics](caf::local_actor* parent) {
+          return parent->spawn(actors::binance_collector, bo, sink,
+            caf::actor_cast<caf::actor>(parent), metrics);
+        }});
+    }
+  }
+  const auto& yc = cfg.exchanges.yahoo;
+  if (yc.enabled && !yc.symbols.empty()) {
+    actors::stock_poller_options so;
+    so.base_url = yc.base_url;
+    so.symbols = yc.symbols;
+    so.poll_interval_ms = yc.poll_interval_ms;
+    so.io = io;
+    specs.push_back(actors::child_spec{
+      so.name, {"yahoo"}, [so, sink, metrics](caf::local_actor* parent) {
+        return parent->spawn(actors::stock_poller, so, sink,
+          caf::actor_cast<caf::actor>(parent), metrics);
+      }});
+  }
+  actors::collector_supervisor_config sc;
+  sc.breaker = actors::to_breaker_config(cfg.circuit_breaker);
+  sc.supervision.metrics = metrics;
+  return sys.spawn(actors::collector_supervisor, sc, std::move(specs));
+}
+
 } // namespace
 
 std::string start_node(caf::actor_system& sys,
@@ -86,6 +143,7 @@ std::string start_node(caf::actor_system& sys,
   po.metrics = n.metrics;
   po.sinks = std::move(sinks);
   n.processing = actors::spawn_processing_shard(sys, po);
+  n.collectors = spawn_collectors(sys, cfg, n);
   return {};
 }
 

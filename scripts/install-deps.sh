@@ -7,7 +7,7 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config lld
   libcaf-dev prometheus-cpp-dev libboost-dev libssl-dev openssl
   libpqxx-dev libhiredis-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
-  libsimdjson-dev libbenchmark-dev clang-format clang-tidy
+  libsimdjson-dev libbenchmark-dev clang-format clang-tidy curl
   prometheus
 )
 
