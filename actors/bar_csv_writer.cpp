@@ -90,8 +90,6 @@ caf::behavior writer(
     std::fputs(bar_csv_header, st.file);
     std::fflush(st.file);
   }
-  // A sink also receives indicator snapshots and quality reports.
-  self->set_default_handler(caf::drop);
   self->delayed_send(self, std::chrono::milliseconds{st.opts.flush_ms},
     messages::flush_timer_atom_v);
   return {
@@ -100,6 +98,10 @@ caf::behavior writer(
         if (b.closed && b.tf == self->state.opts.tf)
           self->state.pending[{b.symbol, b.open_time_ms}] = b;
     },
+    // A sink also receives indicator snapshots and quality reports; they
+    // are not written here.
+    [](const std::vector<messages::indicator_snapshot>&) {},
+    [](const messages::quality_report&) {},
     [=](messages::flush_timer_atom) {
       auto& s = self->state;
       s.write(now_ms() - s.opts.final_after_ms);

@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# The platform's main job. Installs what is missing and builds; then
+# The platform's main job. Installs what is missing, builds, then
+#   ./scripts/run.sh            starts the loopback exchange simulator and a
+#                               platform node reading it (no internet needed)
+#   ./scripts/run.sh --live     starts a node on the real Binance and Yahoo
 #   ./scripts/run.sh <csp command> [options]   runs that csp command, e.g.
-#   ./scripts/run.sh bars --timeframe 1m --input trades.jsonl
-# and without arguments runs the offline pipeline on the bundled sample:
-# trades -> 1m bars -> indicators, printing a summary.
+#                               ./scripts/run.sh bars --timeframe 1m --input f
+# The node runs until Ctrl-C (or CSP_RUN_DURATION_S seconds) and then prints
+# a summary. Environment: CSP_METRICS_PORT (default 9090), CSP_SIM_RATE
+# (trades/s, default 200), CSP_SYMBOLS (default BTCUSDT,ETHUSDT,BNBUSDT).
 # Idempotent: a second run reuses the installed packages and the build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,37 +15,72 @@ cd "$(dirname "$0")/.."
 ./scripts/build.sh build >/dev/null
 echo "run.sh: build ready (build/app/csp)"
 csp=build/app/csp
+sim=build/tools/exchange_sim/csp-exchange-sim
 
+live=0
 if [ $# -gt 0 ]; then
-  exec "$csp" "$@"
+  if [ "$1" = "--live" ]; then
+    live=1
+  else
+    exec "$csp" "$@"
+  fi
 fi
 
 out=.data/run
 mkdir -p "$out"
-sample=$out/sample_trades.jsonl
-# Six hours of deterministic synthetic Binance trade events, two symbols.
-awk 'BEGIN {
-  seed = 12345; t = 1705276800000; btc = 42000; eth = 2500; n = 0; bid = 1000; eid = 5000
-  while (t < 1705276800000 + 6 * 3600000) {
-    seed = (seed * 1103515245 + 12345) % 2147483648; r = seed / 2147483648
-    t += int(r * 4000) + 1; btc *= 1 + (r - 0.5) / 500; eth *= 1 + (0.5 - r) / 400
-    n++; eth_trade = (n % 3 == 0); sym = eth_trade ? "ETHUSDT" : "BTCUSDT"; p = eth_trade ? eth : btc; id = eth_trade ? eid++ : bid++
-    printf "{\"e\":\"trade\",\"E\":%.0f,\"s\":\"%s\",\"t\":%d,\"p\":\"%.2f\",\"q\":\"%.4f\",\"T\":%.0f,\"m\":%s,\"M\":true}\n",
-      t + 3, sym, id, p, r * 2 + 0.0001, t, (r < 0.5) ? "true" : "false"
-  }
-}' >"$sample"
-"$csp" bars --timeframe 1m --input "$sample" >"$out/bars_1m.csv"
-# Indicators read open_time,open,high,low,close,volume: one symbol's bars.
-awk -F, 'NR==1{print "open_time,open,high,low,close,volume"; next}
-         $1=="BTCUSDT"{print $2","$4","$5","$6","$7","$8}' \
-  "$out/bars_1m.csv" >"$out/btcusdt_1m.csv"
-"$csp" indicators --input "$out/btcusdt_1m.csv" >"$out/btcusdt_indicators.csv"
+symbols=${CSP_SYMBOLS:-BTCUSDT,ETHUSDT,BNBUSDT}
+metrics_port=${CSP_METRICS_PORT:-9090}
+duration=${CSP_RUN_DURATION_S:-0}
+pids=()
+stop() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+trap stop EXIT INT TERM
 
+node_args=(run --symbols "$symbols" --metrics-port "$metrics_port"
+           --bars-out "$out/bars_1m.csv" --duration-s "$duration")
+if [ "$live" = 0 ]; then
+  rm -f "$out/trades.jsonl" "$out/bars_1m.csv"
+  "$sim" --listen 127.0.0.1:0 --symbols "$symbols" --stocks AAPL,MSFT \
+    --rate "${CSP_SIM_RATE:-200}" --seed 1 --trade-log "$out/trades.jsonl" \
+    >"$out/sim.out" 2>&1 &
+  pids+=($!)
+  port=
+  for _ in $(seq 1 100); do
+    port=$(grep -o 'listening on 127.0.0.1:[0-9]*' "$out/sim.out" | head -1 | cut -d: -f2 || true)
+    [ -n "$port" ] && break
+    sleep 0.1
+  done
+  [ -n "$port" ] || { echo "run.sh: simulator did not start:"; cat "$out/sim.out"; exit 1; }
+  node_args+=(--binance-ws-url "ws://127.0.0.1:$port"
+              --binance-rest-url "http://127.0.0.1:$port"
+              --yahoo-url "http://127.0.0.1:$port")
+  feed="simulated exchange at http://127.0.0.1:$port (trade log $out/trades.jsonl)"
+else
+  feed="the real Binance (wss://stream.binance.com:9443) and Yahoo endpoints"
+fi
+
+cat <<MSG
+
+== platform node starting
+feed:      $feed
+symbols:   $symbols
+metrics:   http://127.0.0.1:$metrics_port/metrics
+bars:      $out/bars_1m.csv (final 1m bars, csp bars format)
+logs:      logs/ (JSON lines)
+stop:      Ctrl-C
+MSG
+set +e
+"$csp" "${node_args[@]}"
+rc=$?
+set -e
 echo
 echo "== summary"
-echo "trades:     $(wc -l <"$sample") lines from $sample"
-echo "1m bars:    $(($(wc -l <"$out/bars_1m.csv") - 1)) rows -> $out/bars_1m.csv"
-echo "indicators: $(($(wc -l <"$out/btcusdt_indicators.csv") - 1)) rows -> $out/btcusdt_indicators.csv"
-echo "last BTCUSDT indicator row:"
-tail -n 1 "$out/btcusdt_indicators.csv"
-echo "run.sh: done"
+[ -f "$out/trades.jsonl" ] && echo "trades generated: $(wc -l <"$out/trades.jsonl")"
+[ -f "$out/bars_1m.csv" ] && echo "1m bars written:  $(($(wc -l <"$out/bars_1m.csv") - 1))"
+if [ "$live" = 0 ] && [ -f "$out/trades.jsonl" ]; then
+  echo "compare with:     $csp bars --timeframe 1m --input $out/trades.jsonl"
+fi
+echo "run.sh: node exited with status $rc"
+exit $rc
