@@ -420,9 +420,10 @@ void drain(self_ptr self, const impl_ptr& st) {
       new_gaps = true;
     }
     ++ss.received;
-    ss.lag_seconds = static_cast<double>(res.trade.receive_time_ns / 1'000'000
-                       - res.trade.trade_time_ms)
-      / 1000.0;
+    // Whole milliseconds of lag, in seconds.
+    auto lag_ms
+      = res.trade.receive_time_ns / 1'000'000 - res.trade.trade_time_ms;
+    ss.lag_seconds = static_cast<double>(lag_ms) / 1000.0;
     if (ss.batch.add(res.trade, now_ms))
       send_batch(self, *st, it->first, ss.batch.take());
   }

@@ -40,7 +40,7 @@ struct binance_collector_options {
   std::int64_t batch_max_trades = 512;
   std::int64_t batch_max_age_ms = 50;
   /// Reconnect this long after connecting (Binance cuts at 24 h).
-  std::int64_t reconnect_before_ms = 23 * 3'600'000;
+  std::int64_t reconnect_before_ms = std::int64_t{23} * 3'600'000;
   /// No message for this long means the feed stalled: reconnect.
   std::int64_t stall_timeout_ms = 30'000;
   /// Reconnect backoff: first delay and cap, jitter seed.

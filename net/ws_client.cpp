@@ -35,7 +35,7 @@ struct ws_connection::impl : std::enable_shared_from_this<impl> {
   virtual void do_write() = 0;
   virtual void do_close() = 0;
 
-  void finish(std::string reason) {
+  void finish(const std::string& reason) {
     if (finished)
       return;
     finished = true;

@@ -173,7 +173,7 @@ http_response chart_route(sim_core& core, const http_request& req,
       to = int_param(ps, "period2");
     range.clear();
   } else if (range == "1d" || range == "5d") {
-    from = now / 1000 - (range == "1d" ? 1 : 5) * 86'400;
+    from = now / 1000 - std::int64_t{range == "1d" ? 1 : 5} * 86'400;
   } else {
     return make_response(req, http::status::unprocessable_entity,
       chart_error("Unprocessable Entity",

@@ -262,7 +262,7 @@ std::vector<kline> market::klines(std::size_t i, std::int64_t iv,
 
 stock_market::stock_market(const std::vector<std::string>& symbols,
   std::uint64_t seed, std::int64_t start_ms)
-    : origin_s_(start_ms / 60'000 * 60 - 5 * 86'400) {
+    : origin_s_(start_ms / 60'000 * 60 - std::int64_t{5} * 86'400) {
   for (auto& sym : symbols) {
     std::mt19937_64 rng{mix(seed ^ 0x5709C4ULL, sym)};
     double price = 50 + static_cast<double>(rng() % 40'000) / 100.0;

@@ -230,7 +230,10 @@ cli_result parse_cli(const std::vector<std::string>& args) {
       return res;
     }
     if (!it->second(value)) {
-      res.error = "invalid value for " + arg + ": " + value;
+      res.error = "invalid value for ";
+      res.error += arg;
+      res.error += ": ";
+      res.error += value;
       return res;
     }
   }

@@ -94,7 +94,7 @@ ws_request parse_ws_request(std::string_view text) {
       return fail(0, "Unknown property");
     if (!(*p)[1].is_boolean())
       return fail(1, "Invalid value type: expected Boolean");
-    r.params.push_back("combined");
+    r.params.emplace_back("combined");
     r.value = (*p)[1].get<bool>();
     return r;
   }

@@ -20,10 +20,10 @@ using steady = std::chrono::steady_clock;
 namespace {
 
 /// Bytes of frames gathered into one socket write.
-constexpr std::size_t max_batch = 256 * 1024;
+constexpr std::size_t max_batch = std::size_t{256} * 1024;
 
 /// Largest client message accepted.
-constexpr std::size_t max_message = 64 * 1024;
+constexpr std::size_t max_message = std::size_t{64} * 1024;
 
 std::vector<std::string> split(std::string_view s, char sep) {
   std::vector<std::string> out;
