@@ -16,10 +16,6 @@ namespace {
 constexpr std::int64_t far_past = std::numeric_limits<std::int64_t>::min() / 4;
 constexpr std::int64_t far_future = std::numeric_limits<std::int64_t>::max();
 
-/// Bound on remembered id gaps; beyond it the oldest gap is forgotten (its
-/// ids then count as duplicates should they ever arrive).
-constexpr std::size_t max_id_gaps = 65'536;
-
 bool earlier(std::int64_t t1, std::int64_t id1, std::int64_t t2,
   std::int64_t id2) noexcept {
   return t1 < t2 || (t1 == t2 && id1 < id2);
@@ -141,49 +137,8 @@ bar_aggregator::bar_aggregator(std::string exchange, std::string symbol,
 
 // -- trades -------------------------------------------------------------------
 
-bool bar_aggregator::is_duplicate(std::int64_t id) {
-  if (id == max_id_ + 1 && have_ids_) {
-    max_id_ = id;
-    return false;
-  }
-  if (!have_ids_) {
-    have_ids_ = true;
-    min_id_ = max_id_ = id;
-    return false;
-  }
-  if (id > max_id_) {
-    id_gaps_.emplace_back(max_id_ + 1, id - 1);
-    max_id_ = id;
-  } else if (id < min_id_) {
-    if (id + 1 <= min_id_ - 1)
-      id_gaps_.insert(id_gaps_.begin(), {id + 1, min_id_ - 1});
-    min_id_ = id;
-  } else {
-    // Inside the seen range: new only if it fills a gap.
-    auto it = std::lower_bound(id_gaps_.begin(), id_gaps_.end(), id,
-      [](const auto& gap, std::int64_t x) { return gap.second < x; });
-    if (it == id_gaps_.end() || it->first > id)
-      return true;
-    if (it->first == it->second) {
-      id_gaps_.erase(it);
-    } else if (it->first == id) {
-      ++it->first;
-    } else if (it->second == id) {
-      --it->second;
-    } else {
-      auto upper = std::make_pair(id + 1, it->second);
-      it->second = id - 1;
-      id_gaps_.insert(it + 1, upper);
-    }
-    return false;
-  }
-  if (id_gaps_.size() > max_id_gaps)
-    id_gaps_.erase(id_gaps_.begin());
-  return false;
-}
-
 void bar_aggregator::add(const messages::trade& t) {
-  if (is_duplicate(t.id)) {
+  if (ids_.observe(t.id) == id_verdict::duplicate) {
     ++stats_.duplicates_dropped;
     return;
   }

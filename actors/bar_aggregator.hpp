@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "actors/id_tracker.hpp"
 #include "messages/bar.hpp"
 #include "messages/decimal.hpp"
 #include "messages/timeframe.hpp"
@@ -168,7 +169,6 @@ private:
     std::deque<period_slot> slots;
   };
 
-  bool is_duplicate(std::int64_t id);
   minute_slot& minute_at(std::int64_t open_ms);
   void ensure_minutes_through(std::int64_t open_ms);
   void ensure_periods(std::int64_t minute_open);
@@ -202,13 +202,8 @@ private:
   std::int64_t next_action_;
   bar_aggregator_stats stats_;
 
-  // Trade-id bookkeeping for duplicate detection.
-  bool have_ids_ = false;
-  std::int64_t min_id_ = 0;
-  std::int64_t max_id_ = 0;
-  /// Sorted, disjoint ranges [first, last] of ids not seen inside
-  /// [min_id_, max_id_].
-  std::vector<std::pair<std::int64_t, std::int64_t>> id_gaps_;
+  /// Trade ids seen, for duplicate detection.
+  id_tracker ids_{65'536};
 
   /// Minutes still open to trades, contiguous, oldest first.
   std::deque<minute_slot> minutes_;

@@ -120,13 +120,11 @@ double rolling_stats::stddev() const noexcept {
 quality_checker::quality_checker(std::string exchange, std::string symbol,
   quality_checker_config cfg, std::int64_t start_ms)
     : exchange_(std::move(exchange)), symbol_(std::move(symbol)), cfg_(cfg),
-      prices_(cfg.price_window), returns_(cfg.price_window - 1),
-      volumes_(cfg.volume_window), last_receive_ms_(start_ms),
+      ids_(cfg.max_tracked_gaps), prices_(cfg.price_window),
+      returns_(cfg.price_window - 1), volumes_(cfg.volume_window),
+      last_receive_ms_(start_ms),
       buckets_(static_cast<std::size_t>(cfg.window_ms / cfg.bucket_ms)),
-      issues_(cfg.max_recent_issues) {
-  // One spare slot: splitting a range may briefly hold one range too many.
-  gaps_.reserve(cfg_.max_tracked_gaps + 1);
-}
+      issues_(cfg.max_recent_issues) {}
 
 std::int64_t quality_checker::bucket_index(
   std::int64_t time_ms) const noexcept {
@@ -163,60 +161,6 @@ void quality_checker::fail(check_type x, std::int64_t trade_id,
     ++issues_size_;
 }
 
-void quality_checker::add_gap(
-  std::size_t pos, std::int64_t lo, std::int64_t hi) {
-  gaps_.insert(gaps_.begin() + static_cast<std::ptrdiff_t>(pos), {lo, hi});
-  if (gaps_.size() > cfg_.max_tracked_gaps)
-    gaps_.erase(gaps_.begin());
-}
-
-quality_checker::id_status quality_checker::track_id(std::int64_t id) {
-  if (!have_ids_) {
-    have_ids_ = true;
-    min_id_ = id;
-    max_id_ = id;
-    return id_status::first;
-  }
-  if (id > max_id_) {
-    auto status = id_status::in_order;
-    if (id > max_id_ + 1) {
-      gap_lo_ = max_id_ + 1;
-      gap_hi_ = id - 1;
-      add_gap(gaps_.size(), gap_lo_, gap_hi_);
-      status = id_status::gap;
-    }
-    max_id_ = id;
-    return status;
-  }
-  if (id < min_id_) {
-    // Below everything seen: new, but not a feed gap worth an issue.
-    if (id < min_id_ - 1)
-      add_gap(0, id + 1, min_id_ - 1);
-    min_id_ = id;
-    return id_status::late;
-  }
-  // Within [min_id_, max_id_]: new only when inside a missing range.
-  auto it = std::upper_bound(gaps_.begin(), gaps_.end(), id,
-    [](std::int64_t x, const auto& range) { return x < range.first; });
-  if (it == gaps_.begin())
-    return id_status::duplicate;
-  --it;
-  auto [lo, hi] = *it;
-  if (id > hi)
-    return id_status::duplicate;
-  if (lo == hi) {
-    gaps_.erase(it);
-  } else if (id == lo) {
-    it->first = id + 1;
-  } else if (id == hi) {
-    it->second = id - 1;
-  } else {
-    it->second = id - 1;
-    add_gap(static_cast<std::size_t>(it - gaps_.begin()) + 1, id + 1, hi);
-  }
-  return id_status::late;
-}
-
 std::uint8_t quality_checker::check(const messages::trade& t) {
   auto now_ms = t.receive_time_ns != 0 ? floor_div(t.receive_time_ns, 1'000'000)
                                        : t.trade_time_ms;
@@ -232,16 +176,17 @@ std::uint8_t quality_checker::check(const messages::trade& t) {
     mask |= check_bit(x);
   };
   // Identity.
-  auto status = track_id(t.id);
-  if (status == id_status::duplicate) {
+  auto status = ids_.observe(t.id);
+  if (status == id_verdict::duplicate) {
     std::snprintf(buf, sizeof(buf), "id %lld already seen", ll(t.id));
     failed(check_type::duplicate);
     return mask;
   }
-  if (status == id_status::gap) {
-    missing_ids_total_ += gap_hi_ - gap_lo_ + 1;
+  if (status == id_verdict::gap) {
+    auto [gap_lo, gap_hi] = ids_.last_gap();
+    missing_ids_total_ += gap_hi - gap_lo + 1;
     std::snprintf(
-      buf, sizeof(buf), "ids %lld..%lld missing", ll(gap_lo_), ll(gap_hi_));
+      buf, sizeof(buf), "ids %lld..%lld missing", ll(gap_lo), ll(gap_hi));
     failed(check_type::id_gap);
   }
   // Values.
@@ -258,7 +203,9 @@ std::uint8_t quality_checker::check(const messages::trade& t) {
     failed(check_type::invalid_value);
     return mask;
   }
-  if (status == id_status::late)
+  // Trades below every id seen or filling a gap (backfill, out of order)
+  // are only checked for invalid values.
+  if (status == id_verdict::below || status == id_verdict::fill)
     return mask;
   // Timestamps.
   if (t.receive_time_ns != 0) {

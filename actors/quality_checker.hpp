@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "actors/id_tracker.hpp"
 #include "messages/quality_report.hpp"
 #include "messages/trade.hpp"
 
@@ -226,24 +227,18 @@ public:
   /// Returns the id ranges currently known to be missing, lowest first.
   const std::vector<std::pair<std::int64_t, std::int64_t>>&
   missing_ranges() const noexcept {
-    return gaps_;
+    return ids_.missing();
   }
 
   /// Returns the configuration.
   const quality_checker_config& config() const noexcept { return cfg_; }
 
 private:
-  enum class id_status { first, in_order, gap, late, duplicate };
-
   struct bucket {
     std::int64_t index = std::numeric_limits<std::int64_t>::min();
     std::int64_t observations = 0;
     std::array<std::int64_t, check_type_count> failed{};
   };
-
-  id_status track_id(std::int64_t id);
-
-  void add_gap(std::size_t pos, std::int64_t lo, std::int64_t hi);
 
   bucket* bucket_at(std::int64_t time_ms);
 
@@ -257,12 +252,7 @@ private:
   quality_checker_config cfg_;
 
   // Id tracking.
-  bool have_ids_ = false;
-  std::int64_t min_id_ = 0;
-  std::int64_t max_id_ = 0;
-  std::vector<std::pair<std::int64_t, std::int64_t>> gaps_;
-  std::int64_t gap_lo_ = 0;
-  std::int64_t gap_hi_ = 0;
+  id_tracker ids_;
 
   // Statistics.
   rolling_stats prices_;
