@@ -10,6 +10,10 @@ step() { printf '\n== %s\n' "$*"; }
 step "dependencies"
 ./scripts/install-deps.sh || { echo "test.sh: dependency install failed"; exit 1; }
 
+step "servers (PostgreSQL, Redis)"
+./scripts/services.sh start || { echo "test.sh: could not start the servers"; exit 1; }
+eval "$(./scripts/services.sh env)"
+
 step "build"
 ./scripts/build.sh build || { echo "test.sh: build failed"; exit 1; }
 
