@@ -148,31 +148,6 @@ bool parse_mwd(
 
 } // namespace
 
-civil_date civil_from_days(std::int64_t days) noexcept {
-  // Eras of 400 years (146097 days) starting on 0000-03-01.
-  auto z = days + 719468;
-  auto era = floor_div(z, 146097);
-  auto doe = z - era * 146097;
-  auto yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  auto doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  auto mp = (5 * doy + 2) / 153;
-  civil_date result;
-  result.day = static_cast<int>(doy - (153 * mp + 2) / 5 + 1);
-  result.month = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
-  result.year = static_cast<int>(yoe + era * 400 + (result.month <= 2 ? 1 : 0));
-  return result;
-}
-
-std::int64_t days_from_civil(int year, int month, int day) noexcept {
-  std::int64_t y = year - (month <= 2 ? 1 : 0);
-  auto era = floor_div(y, 400);
-  auto yoe = y - era * 400;
-  std::int64_t mp = month > 2 ? month - 3 : month + 9;
-  auto doy = (153 * mp + 2) / 5 + day - 1;
-  auto doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
-}
-
 // -- time_zone ----------------------------------------------------------------
 
 bool time_zone::parse_posix(std::string_view s, posix_rule& out) {

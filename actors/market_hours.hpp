@@ -15,20 +15,13 @@
 #include <string_view>
 #include <vector>
 
+#include "messages/calendar.hpp"
+
 namespace csp::actors {
 
-/// A civil (proleptic Gregorian) date.
-struct civil_date {
-  int year = 1970;
-  int month = 1;
-  int day = 1;
-};
-
-/// Returns the date of day number `days` since 1970-01-01.
-civil_date civil_from_days(std::int64_t days) noexcept;
-
-/// Returns the day number since 1970-01-01 of a date.
-std::int64_t days_from_civil(int year, int month, int day) noexcept;
+using messages::civil_date;
+using messages::civil_from_days;
+using messages::days_from_civil;
 
 /// One time zone's UTC offsets over time, from a TZif file.
 class time_zone {

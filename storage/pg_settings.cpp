@@ -30,6 +30,12 @@ std::string pg_settings::conninfo() const {
     append_kv(out, "password", password);
   append_kv(out, "connect_timeout", std::to_string(connect_timeout_s));
   append_kv(out, "application_name", application);
+  // A server that vanishes without closing the socket is noticed in
+  // seconds, not after the kernel's two-hour default.
+  append_kv(out, "keepalives", "1");
+  append_kv(out, "keepalives_idle", "5");
+  append_kv(out, "keepalives_interval", "2");
+  append_kv(out, "keepalives_count", "3");
   return out;
 }
 

@@ -1,0 +1,81 @@
+#pragma once
+
+// Rows for PostgreSQL's COPY, encoded once: a copy_batch is what a writer
+// sends to the database and, during an outage, what it spools to disk and
+// replays later, byte for byte. No CAF here.
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "messages/bar.hpp"
+#include "messages/indicator_snapshot.hpp"
+#include "messages/quality_report.hpp"
+#include "messages/trade.hpp"
+
+namespace csp::storage {
+
+/// The tables a copy_batch can go to.
+enum class table_kind : std::uint8_t {
+  trades = 0,
+  candles = 1,
+  indicators = 2,
+  data_quality = 3,
+};
+
+inline constexpr std::size_t table_kind_count = 4;
+
+/// The table name, e.g. "candles".
+std::string_view to_string(table_kind x) noexcept;
+
+/// Columns of a table in COPY order, comma-separated.
+std::string_view copy_columns(table_kind x) noexcept;
+
+/// Rows of one table in COPY text format (tab-separated, \N for NULL, one
+/// line per row, each ending in '\n').
+struct copy_batch {
+  table_kind table = table_kind::candles;
+  std::string rows;
+  std::size_t row_count = 0;
+  /// Range of the rows' `time` column, ms since the epoch (for partitions).
+  std::int64_t min_time_ms = 0;
+  std::int64_t max_time_ms = 0;
+
+  bool empty() const noexcept { return row_count == 0; }
+
+  friend bool operator==(const copy_batch& x, const copy_batch& y) {
+    return x.table == y.table && x.rows == y.rows && x.row_count == y.row_count
+      && x.min_time_ms == y.min_time_ms && x.max_time_ms == y.max_time_ms;
+  }
+};
+
+/// Appends the trades of `batch` (time = trade time).
+void append_trades(copy_batch& out, const messages::trade_batch& batch);
+
+/// Appends one candle row (time = bar open time).
+void append_candle(copy_batch& out, const messages::bar& b);
+
+/// Appends one indicator row; NaN values become NULL.
+void append_indicators(
+  copy_batch& out, const messages::indicator_snapshot& snap);
+
+/// Appends one data_quality row (time = end of the report's window).
+void append_quality(copy_batch& out, const messages::quality_report& rep);
+
+/// Appends `text` escaped for a COPY text field (backslash, tab, newline,
+/// carriage return).
+void append_copy_text(std::string& out, std::string_view text);
+
+/// Keeps, for every (exchange, symbol, timeframe, open time), the bar with
+/// the highest revision (the last one among equals), in first-seen order.
+/// One upsert statement may not touch a row twice, so batches are
+/// de-duplicated before encoding.
+std::vector<messages::bar> newest_revisions(std::vector<messages::bar> bars);
+
+/// Keeps the last snapshot per (exchange, symbol, timeframe, open time).
+std::vector<messages::indicator_snapshot> newest_snapshots(
+  std::vector<messages::indicator_snapshot> snaps);
+
+} // namespace csp::storage

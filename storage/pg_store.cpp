@@ -1,0 +1,367 @@
+#include "storage/pg_store.hpp"
+
+#include <algorithm>
+
+#include <pqxx/pqxx>
+
+#include "messages/calendar.hpp"
+
+// tablewriter is libpqxx 6's only public way to send pre-encoded COPY
+// text (stream_to keeps write_raw_line private); 7.x replaces both.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+#include <pqxx/tablewriter>
+#pragma GCC diagnostic pop
+
+namespace csp::storage {
+
+struct pg_store::connection_holder {
+  explicit connection_holder(const std::string& conninfo) : conn(conninfo) {}
+  pqxx::connection conn;
+  /// Staging tables created on this connection.
+  bool staged[table_kind_count] = {};
+};
+
+namespace {
+
+std::string stage_name(table_kind t) {
+  return "stage_" + std::string{to_string(t)};
+}
+
+/// The upsert from the staging table into the real one.
+std::string upsert_sql(table_kind t) {
+  auto cols = std::string{copy_columns(t)};
+  auto table = std::string{to_string(t)};
+  auto head = "INSERT INTO " + table + " (" + cols + ") SELECT " + cols
+    + " FROM " + stage_name(t) + " ON CONFLICT ";
+  switch (t) {
+    case table_kind::trades:
+      return head + "DO NOTHING";
+    case table_kind::candles:
+      return head
+        + "(exchange, symbol, timeframe, time) DO UPDATE SET"
+          " open = EXCLUDED.open, high = EXCLUDED.high, low = EXCLUDED.low,"
+          " close = EXCLUDED.close, volume = EXCLUDED.volume,"
+          " quote_volume = EXCLUDED.quote_volume,"
+          " taker_buy_volume = EXCLUDED.taker_buy_volume,"
+          " taker_buy_quote_volume = EXCLUDED.taker_buy_quote_volume,"
+          " trade_count = EXCLUDED.trade_count,"
+          " first_trade_id = EXCLUDED.first_trade_id,"
+          " last_trade_id = EXCLUDED.last_trade_id,"
+          " close_time = EXCLUDED.close_time, revision = EXCLUDED.revision,"
+          " updated_at = now()"
+          " WHERE candles.revision <= EXCLUDED.revision"
+          " AND (candles.open, candles.high, candles.low, candles.close,"
+          " candles.volume, candles.quote_volume, candles.trade_count,"
+          " candles.revision) IS DISTINCT FROM (EXCLUDED.open, EXCLUDED.high,"
+          " EXCLUDED.low, EXCLUDED.close, EXCLUDED.volume,"
+          " EXCLUDED.quote_volume, EXCLUDED.trade_count, EXCLUDED.revision)";
+    case table_kind::indicators: {
+      std::string sets;
+      for (auto name : messages::indicator_names) {
+        if (!sets.empty())
+          sets += ", ";
+        sets += std::string{name} + " = EXCLUDED." + std::string{name};
+      }
+      return head + "(exchange, symbol, timeframe, time) DO UPDATE SET " + sets
+        + ", updated_at = now()";
+    }
+    case table_kind::data_quality:
+      return head
+        + "(exchange, symbol, time) DO UPDATE SET"
+          " window_ms = EXCLUDED.window_ms, score = EXCLUDED.score,"
+          " observations = EXCLUDED.observations,"
+          " failed_checks = EXCLUDED.failed_checks,"
+          " recent_issues = EXCLUDED.recent_issues";
+  }
+  return {};
+}
+
+std::vector<std::string> column_list(table_kind t) {
+  std::vector<std::string> out;
+  std::string_view cols = copy_columns(t);
+  while (!cols.empty()) {
+    auto comma = cols.find(',');
+    auto name = cols.substr(0, comma);
+    while (!name.empty() && name.front() == ' ')
+      name.remove_prefix(1);
+    out.emplace_back(name);
+    if (comma == std::string_view::npos)
+      break;
+    cols.remove_prefix(comma + 1);
+  }
+  return out;
+}
+
+void copy_rows(pqxx::transaction_base& tx, const std::string& table,
+  table_kind t, const copy_batch& b) {
+  auto cols = column_list(t);
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+  pqxx::tablewriter w{tx, table, cols.begin(), cols.end()};
+  w.write_raw_line(b.rows);
+  w.complete();
+#pragma GCC diagnostic pop
+}
+
+/// Parses PostgreSQL's numeric text ("123.45000000") into 1e-8 units.
+bool parse_units(std::string_view s, messages::int128& out) {
+  bool neg = !s.empty() && s.front() == '-';
+  if (neg)
+    s.remove_prefix(1);
+  messages::int128 units = 0;
+  int frac = -1;
+  for (char c : s) {
+    if (c == '.') {
+      if (frac >= 0)
+        return false;
+      frac = 0;
+      continue;
+    }
+    if (c < '0' || c > '9')
+      return false;
+    if (frac >= 0) {
+      if (frac == messages::decimal_digits) {
+        if (c != '0')
+          return false;
+        continue;
+      }
+      ++frac;
+    }
+    units = units * 10 + (c - '0');
+  }
+  for (int i = std::max(frac, 0); i < messages::decimal_digits; ++i)
+    units *= 10;
+  out = neg ? -units : units;
+  return !s.empty();
+}
+
+messages::decimal field_decimal(const pqxx::field& f) {
+  messages::int128 u = 0;
+  if (!parse_units(f.c_str(), u))
+    throw pg_error{"query", std::string{"bad numeric value "} + f.c_str()};
+  return messages::decimal::from_units(static_cast<std::int64_t>(u));
+}
+
+messages::wide_decimal field_wide(const pqxx::field& f) {
+  messages::wide_decimal out;
+  if (!parse_units(f.c_str(), out.units))
+    throw pg_error{"query", std::string{"bad numeric value "} + f.c_str()};
+  return out;
+}
+
+} // namespace
+
+std::string classify_db_error(const std::exception& e) {
+  if (dynamic_cast<const pqxx::broken_connection*>(&e) != nullptr)
+    return "connection";
+  if (dynamic_cast<const pqxx::in_doubt_error*>(&e) != nullptr)
+    return "connection";
+  if (auto sql = dynamic_cast<const pqxx::sql_error*>(&e)) {
+    const auto& state = sql->sqlstate();
+    if (state == "57014")
+      return "timeout"; // query_canceled (statement_timeout)
+    // Class 08 connection exceptions, 57P01..57P03 shutdown / cannot
+    // connect now (a server restarting).
+    if (state.rfind("08", 0) == 0 || state == "57P01" || state == "57P02"
+      || state == "57P03")
+      return "connection";
+    if (state.rfind("23", 0) == 0)
+      return "constraint";
+    return "query";
+  }
+  if (auto err = dynamic_cast<const pg_error*>(&e))
+    return err->error_type();
+  return "other";
+}
+
+pg_store::pg_store(pg_settings settings) : settings_(std::move(settings)) {}
+
+pg_store::~pg_store() = default;
+
+template <class F>
+auto pg_store::guarded(F&& f) -> decltype(f()) {
+  try {
+    connect();
+    return f();
+  } catch (const pg_error& e) {
+    if (e.transient())
+      disconnect();
+    throw;
+  } catch (const std::exception& e) {
+    auto type = classify_db_error(e);
+    pg_error err{type, e.what()};
+    if (err.transient() || (conn_ && !conn_->conn.is_open()))
+      disconnect();
+    throw err;
+  }
+}
+
+void pg_store::connect() {
+  if (conn_)
+    return;
+  try {
+    auto holder = std::make_unique<connection_holder>(settings_.conninfo());
+    pqxx::nontransaction tx{holder->conn};
+    tx.exec("SET statement_timeout = '60s'");
+    tx.exec("SET TIME ZONE 'UTC'");
+    auto r = tx.exec(
+      "SELECT mode FROM schema_migrations ORDER BY version DESC LIMIT 1");
+    mode_ = !r.empty() && r[0][0].as<std::string>() == "timescale"
+      ? schema_mode::timescale
+      : schema_mode::plain;
+    tx.commit();
+    conn_ = std::move(holder);
+    partitions_.forget();
+  } catch (const std::exception& e) {
+    auto type = classify_db_error(e);
+    // A missing schema_migrations table means `csp migrate` never ran.
+    if (auto sql = dynamic_cast<const pqxx::sql_error*>(&e);
+        sql != nullptr && sql->sqlstate() == "42P01")
+      throw pg_error{
+        "query", "the database has no schema yet: run `csp migrate`"};
+    throw pg_error{
+      type == "query" || type == "other" ? "connection" : type, e.what()};
+  }
+}
+
+void pg_store::disconnect() noexcept {
+  conn_.reset();
+}
+
+pqxx::connection_base& pg_store::connection() {
+  connect();
+  return conn_->conn;
+}
+
+void pg_store::execute(const std::string& sql) {
+  guarded([&] {
+    pqxx::work tx{conn_->conn};
+    tx.exec(sql);
+    tx.commit();
+    return 0;
+  });
+}
+
+void pg_store::ensure_partitions(std::int64_t from_ms, std::int64_t to_ms) {
+  guarded([&] {
+    if (mode_ == schema_mode::plain)
+      for (auto t : {table_kind::trades, table_kind::candles,
+             table_kind::indicators, table_kind::data_quality})
+        partitions_.ensure(conn_->conn, t, from_ms, to_ms);
+    return 0;
+  });
+}
+
+std::vector<std::string> pg_store::drop_expired(
+  std::int64_t now_ms, std::int64_t retention_ms) {
+  return guarded([&] {
+    if (mode_ != schema_mode::plain)
+      return std::vector<std::string>{};
+    return partitions_.drop_expired(conn_->conn, now_ms, retention_ms);
+  });
+}
+
+std::size_t pg_store::write(const copy_batch& b) {
+  if (b.empty())
+    return 0;
+  return guarded([&] {
+    if (mode_ == schema_mode::plain)
+      partitions_.ensure(conn_->conn, b.table, b.min_time_ms, b.max_time_ms);
+    return b.table == table_kind::trades ? write_trades(b) : write_upsert(b);
+  });
+}
+
+std::size_t pg_store::write_upsert(const copy_batch& b) {
+  auto& h = *conn_;
+  auto idx = static_cast<std::size_t>(b.table);
+  auto stage = stage_name(b.table);
+  pqxx::work tx{h.conn};
+  if (!h.staged[idx]) {
+    tx.exec("CREATE TEMP TABLE IF NOT EXISTS " + stage + " (LIKE "
+      + std::string{to_string(b.table)}
+      + " INCLUDING DEFAULTS) ON COMMIT DELETE ROWS");
+  }
+  copy_rows(tx, stage, b.table, b);
+  auto r = tx.exec(upsert_sql(b.table));
+  tx.commit();
+  h.staged[idx] = true;
+  return static_cast<std::size_t>(r.affected_rows());
+}
+
+std::size_t pg_store::write_trades(const copy_batch& b) {
+  // Fast path: COPY straight into the archive. A batch that repeats stored
+  // trades (a replay after an unacknowledged commit) violates the primary
+  // key; it then goes through the staging table and skips those rows.
+  try {
+    pqxx::work tx{conn_->conn};
+    copy_rows(tx, "trades", b.table, b);
+    tx.commit();
+    return b.row_count;
+  } catch (const pqxx::integrity_constraint_violation&) {
+    return write_upsert(b);
+  }
+}
+
+std::vector<messages::bar> pg_store::load_candles(const candle_query& q) {
+  return guarded([&] {
+    pqxx::nontransaction tx{conn_->conn};
+    auto sql = std::string{
+      "SELECT (extract(epoch FROM time) * 1000)::bigint,"
+      " (extract(epoch FROM close_time) * 1000)::bigint,"
+      " open, high, low, close, volume, quote_volume, taker_buy_volume,"
+      " taker_buy_quote_volume, trade_count, coalesce(first_trade_id, -1),"
+      " coalesce(last_trade_id, -1), revision FROM candles"
+      " WHERE exchange = $1 AND symbol = $2 AND timeframe = $3"
+      " AND time >= $4::timestamptz AND time <= $5::timestamptz"
+      " ORDER BY time DESC LIMIT $6"};
+    auto start = messages::utc_ms_text(q.start_ms.value_or(0));
+    auto end = messages::utc_ms_text(q.end_ms.value_or(253'402'300'799'999));
+    auto rows = tx.exec_params(sql, q.exchange, q.symbol,
+      std::string{messages::to_string(q.tf)}, start, end,
+      static_cast<long long>(std::max<std::int64_t>(q.limit, 0)));
+    std::vector<messages::bar> out;
+    out.reserve(rows.size());
+    for (auto it = rows.rbegin(); it != rows.rend(); ++it) {
+      const auto& row = *it;
+      messages::bar b;
+      b.exchange = q.exchange;
+      b.symbol = q.symbol;
+      b.tf = q.tf;
+      b.open_time_ms = row[0].as<std::int64_t>();
+      b.close_time_ms = row[1].as<std::int64_t>();
+      b.open = field_decimal(row[2]);
+      b.high = field_decimal(row[3]);
+      b.low = field_decimal(row[4]);
+      b.close = field_decimal(row[5]);
+      b.volume = field_wide(row[6]);
+      b.quote_volume = field_wide(row[7]);
+      b.taker_buy_volume = field_wide(row[8]);
+      b.taker_buy_quote_volume = field_wide(row[9]);
+      b.trade_count = row[10].as<std::int64_t>();
+      b.first_trade_id = row[11].as<std::int64_t>();
+      b.last_trade_id = row[12].as<std::int64_t>();
+      b.revision = row[13].as<std::int32_t>();
+      b.closed = true;
+      out.push_back(std::move(b));
+    }
+    return out;
+  });
+}
+
+std::optional<std::int64_t> pg_store::last_candle_time(
+  std::string_view exchange, std::string_view symbol, messages::timeframe tf) {
+  return guarded([&]() -> std::optional<std::int64_t> {
+    pqxx::nontransaction tx{conn_->conn};
+    auto r = tx.exec_params(
+      "SELECT (extract(epoch FROM max(time)) * 1000)::bigint FROM candles"
+      " WHERE exchange = $1 AND symbol = $2 AND timeframe = $3",
+      std::string{exchange}, std::string{symbol},
+      std::string{messages::to_string(tf)});
+    if (r.empty() || r[0][0].is_null())
+      return std::nullopt;
+    return r[0][0].as<std::int64_t>();
+  });
+}
+
+} // namespace csp::storage

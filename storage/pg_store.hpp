@@ -1,0 +1,127 @@
+#pragma once
+
+// One PostgreSQL connection and the platform's writes and reads on it:
+// copy_batches in one transaction each (COPY into a staging table, then an
+// idempotent upsert), partitions created on demand, candles read back. A
+// pg_store is used by one thread at a time (each pg_writer owns one).
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "messages/bar.hpp"
+#include "storage/copy_batch.hpp"
+#include "storage/migrations.hpp"
+#include "storage/partitions.hpp"
+#include "storage/pg_settings.hpp"
+
+namespace pqxx {
+class connection_base;
+} // namespace pqxx
+
+namespace csp::storage {
+
+/// A database operation failed. `error_type` is the db_errors_total label:
+/// "connection" (server unreachable or connection lost), "timeout",
+/// "constraint", "query" (SQL or data rejected) or "other".
+class pg_error : public std::runtime_error {
+public:
+  pg_error(std::string error_type, const std::string& what)
+      : std::runtime_error(what), error_type_(std::move(error_type)) {}
+
+  const std::string& error_type() const noexcept { return error_type_; }
+
+  /// True when retrying later can succeed (connection or timeout).
+  bool transient() const noexcept {
+    return error_type_ == "connection" || error_type_ == "timeout";
+  }
+
+private:
+  std::string error_type_;
+};
+
+/// Classifies a libpqxx (or other) exception as a db_errors_total label.
+std::string classify_db_error(const std::exception& e);
+
+/// Which candles load_candles returns.
+struct candle_query {
+  std::string exchange;
+  std::string symbol;
+  messages::timeframe tf = messages::timeframe::m1;
+  /// Open-time range [start_ms, end_ms]; unset ends are open.
+  std::optional<std::int64_t> start_ms;
+  std::optional<std::int64_t> end_ms;
+  /// The newest `limit` bars of the range, returned oldest first.
+  std::int64_t limit = 500;
+};
+
+/// A connection and the statements the writers and readers need.
+class pg_store {
+public:
+  explicit pg_store(pg_settings settings);
+  ~pg_store();
+
+  pg_store(const pg_store&) = delete;
+  pg_store& operator=(const pg_store&) = delete;
+
+  /// Connects unless connected; reads the schema mode. Throws pg_error.
+  void connect();
+
+  /// Closes the connection (the next call reconnects).
+  void disconnect() noexcept;
+
+  /// Returns whether a connection is open (it may still have broken).
+  bool connected() const noexcept { return conn_ != nullptr; }
+
+  /// Writes `b` in one transaction; returns the rows it inserted or
+  /// updated. Rows already present with the same content (or a newer
+  /// candle revision) are left alone, so replaying a batch changes nothing.
+  /// Throws pg_error; on a transient error the connection is dropped.
+  std::size_t write(const copy_batch& b);
+
+  /// Reads candles (see candle_query). Throws pg_error.
+  std::vector<messages::bar> load_candles(const candle_query& q);
+
+  /// The open time of the newest stored candle, or nullopt.
+  std::optional<std::int64_t> last_candle_time(
+    std::string_view exchange, std::string_view symbol, messages::timeframe tf);
+
+  /// Drops partitions past the retention (plain mode; no-op with
+  /// TimescaleDB, whose policy does it). Returns the dropped names.
+  std::vector<std::string> drop_expired(
+    std::int64_t now_ms, std::int64_t retention_ms);
+
+  /// Creates the partitions for [from_ms, to_ms] of every table (plain
+  /// mode), e.g. ahead of the clock.
+  void ensure_partitions(std::int64_t from_ms, std::int64_t to_ms);
+
+  /// The schema mode read on connect.
+  schema_mode mode() const noexcept { return mode_; }
+
+  /// The connection (connects first). For tests and migrations.
+  pqxx::connection_base& connection();
+
+  /// Runs `sql` without parameters (tests, administration). Throws.
+  void execute(const std::string& sql);
+
+private:
+  template <class F>
+  auto guarded(F&& f) -> decltype(f());
+
+  std::size_t write_upsert(const copy_batch& b);
+
+  std::size_t write_trades(const copy_batch& b);
+
+  struct connection_holder;
+
+  pg_settings settings_;
+  std::unique_ptr<connection_holder> conn_;
+  schema_mode mode_ = schema_mode::plain;
+  partition_manager partitions_;
+};
+
+} // namespace csp::storage

@@ -1,0 +1,96 @@
+#define CAF_SUITE storage.migrations
+#include "caf/test/unit_test.hpp"
+
+#include <pqxx/pqxx>
+
+#include "storage/migrations.hpp"
+#include "tests/storage/pg_test_db.hpp"
+
+using namespace csp;
+using namespace csp::storage;
+
+CAF_TEST(migration file names) {
+  auto m = parse_migration_name("0001_tables.sql");
+  CAF_REQUIRE(m.has_value());
+  CAF_CHECK_EQUAL(m->version, 1);
+  CAF_CHECK_EQUAL(m->name, "tables");
+  CAF_CHECK(!m->only_in.has_value());
+  auto t = parse_migration_name("0012_hyper_tables.timescale.sql");
+  CAF_REQUIRE(t.has_value());
+  CAF_CHECK_EQUAL(t->version, 12);
+  CAF_CHECK(t->only_in == schema_mode::timescale);
+  auto p = parse_migration_name("0003_x.plain.sql");
+  CAF_REQUIRE(p.has_value());
+  CAF_CHECK(p->only_in == schema_mode::plain);
+  for (auto bad :
+    {"0001_tables.txt", "001_tables.sql", "0000_zero.sql", "00a1_x.sql",
+      "0001-tables.sql", "0001_Tables.sql", "0001_.sql", "0001_x.other.sql"})
+    if (parse_migration_name(bad).has_value())
+      CAF_FAIL("accepted bad migration name " << bad);
+}
+
+CAF_TEST(embedded migrations are ordered and timescale drops partitioning) {
+  auto ms = embedded_migrations();
+  CAF_REQUIRE_GREATER_OR_EQUAL(ms.size(), 2u);
+  CAF_CHECK_EQUAL(ms.front().version, 1);
+  for (std::size_t i = 1; i < ms.size(); ++i)
+    CAF_CHECK_LESS_OR_EQUAL(ms[i - 1].version, ms[i].version);
+  const auto& tables = ms.front();
+  CAF_CHECK_NOT_EQUAL(
+    tables.sql.find("PARTITION BY RANGE (time)"), std::string::npos);
+  auto ts = sql_for(tables, schema_mode::timescale);
+  CAF_CHECK_EQUAL(ts.find("PARTITION BY"), std::string::npos);
+  CAF_CHECK_NOT_EQUAL(ts.find("CREATE TABLE candles"), std::string::npos);
+  CAF_CHECK_EQUAL(sql_for(tables, schema_mode::plain), tables.sql);
+}
+
+CAF_TEST(a fresh database is migrated once in plain mode) {
+  test::test_database db{"migr", false};
+  pqxx::connection c{db.settings().conninfo()};
+  CAF_REQUIRE(!timescale_available(c)); // Debian 12 has no package
+  auto first = migrate(c);
+  CAF_CHECK(first.mode == schema_mode::plain);
+  CAF_REQUIRE_EQUAL(first.applied.size(), 1u);
+  CAF_CHECK_EQUAL(first.applied.front(), "0001_tables");
+  CAF_CHECK_EQUAL(first.version, 1);
+  // Every table exists; the time-series ones are range-partitioned.
+  for (auto table :
+    {"symbols", "trades", "candles", "indicators", "data_quality"})
+    CAF_CHECK_EQUAL(
+      db.scalar(std::string{"SELECT to_regclass('"} + table + "') IS NOT NULL"),
+      "t");
+  CAF_CHECK_EQUAL(db.scalar("SELECT count(*) FROM pg_partitioned_table"), "4");
+  CAF_CHECK_EQUAL(db.scalar("SELECT string_agg(a.attname, ',' ORDER BY k.n)"
+                            " FROM pg_index i, unnest(i.indkey) WITH ORDINALITY"
+                            " k(attnum, n), pg_attribute a"
+                            " WHERE i.indrelid = 'candles'::regclass"
+                            " AND i.indisprimary AND a.attrelid = i.indrelid"
+                            " AND a.attnum = k.attnum"),
+    "exchange,symbol,timeframe,time");
+  auto second = migrate(c);
+  CAF_CHECK(second.applied.empty());
+  CAF_CHECK_EQUAL(second.version, 1);
+  CAF_CHECK_EQUAL(db.scalar("SELECT count(*) FROM schema_migrations"), "1");
+  // The recorded mode wins over a different preference.
+  CAF_CHECK(test::throws<std::runtime_error>(
+    [&] { migrate(c, schema_mode::timescale); }));
+}
+
+CAF_TEST(a failing migration leaves no trace) {
+  test::test_database db{"migr_fail", false};
+  pqxx::connection c{db.settings().conninfo()};
+  // TimescaleDB is not installed: its first migration fails as a whole.
+  try {
+    migrate(c, schema_mode::timescale);
+    CAF_FAIL("migrating in timescale mode without the extension succeeded");
+  } catch (const std::runtime_error& e) {
+    CAF_CHECK_NOT_EQUAL(
+      std::string{e.what()}.find("0002_timescale"), std::string::npos);
+  }
+  CAF_CHECK_EQUAL(db.scalar("SELECT string_agg(version::text, ',')"
+                            " FROM schema_migrations"),
+    "1");
+  CAF_CHECK_EQUAL(db.scalar("SELECT count(*) FROM pg_extension"
+                            " WHERE extname = 'timescaledb'"),
+    "0");
+}

@@ -1,0 +1,225 @@
+#define CAF_SUITE storage.pg_store
+#include "caf/test/unit_test.hpp"
+
+#include <cmath>
+#include <limits>
+
+#include <pqxx/pqxx>
+
+#include "storage/copy_batch.hpp"
+#include "storage/pg_store.hpp"
+#include "tests/storage/pg_test_db.hpp"
+
+using namespace csp;
+using namespace csp::messages;
+using namespace csp::storage;
+
+namespace {
+
+constexpr std::int64_t t0 = 1764028800000; // 2025-11-25T00:00:00Z
+constexpr std::int64_t minute = 60'000;
+
+bar make_bar(const std::string& symbol, std::int64_t open_ms, std::int64_t px,
+  std::int32_t revision = 0) {
+  bar b;
+  b.exchange = "binance";
+  b.symbol = symbol;
+  b.tf = timeframe::m1;
+  b.open_time_ms = open_ms;
+  b.close_time_ms = open_ms + minute - 1;
+  b.open.units = px;
+  b.high.units = px + 150'000'000;
+  b.low.units = px - 1;
+  b.close.units = px + 12'345'678;
+  // Beyond int64 range in units: exercises the 128-bit volume path.
+  b.volume.units
+    = static_cast<int128>(std::numeric_limits<std::int64_t>::max()) * 3 + 7;
+  b.quote_volume.units = 123'456'789'012;
+  b.taker_buy_volume.units = 5;
+  b.taker_buy_quote_volume.units = 0;
+  b.trade_count = 42 + revision;
+  b.first_trade_id = 1000;
+  b.last_trade_id = 1041 + revision;
+  b.revision = revision;
+  b.closed = true;
+  return b;
+}
+
+copy_batch candles(const std::vector<bar>& bars) {
+  copy_batch b;
+  b.table = table_kind::candles;
+  for (const auto& x : newest_revisions(bars))
+    append_candle(b, x);
+  return b;
+}
+
+candle_query query(const std::string& symbol) {
+  candle_query q;
+  q.exchange = "binance";
+  q.symbol = symbol;
+  q.tf = timeframe::m1;
+  return q;
+}
+
+} // namespace
+
+CAF_TEST(candles round - trip exactly and replays change nothing) {
+  test::test_database db{"store_candles"};
+  pg_store store{db.settings()};
+  std::vector<bar> bars;
+  for (int i = 0; i < 5; ++i)
+    bars.push_back(make_bar("BTCUSDT", t0 + i * minute, 5'000'012'345'678 + i));
+  auto batch = candles(bars);
+  CAF_CHECK_EQUAL(store.write(batch), 5u);
+  CAF_CHECK_EQUAL(store.load_candles(query("BTCUSDT")), bars);
+  // The same batch again: no row inserted or changed.
+  CAF_CHECK_EQUAL(store.write(batch), 0u);
+  CAF_CHECK_EQUAL(db.scalar("SELECT count(*) FROM candles"), "5");
+  // The database holds the exact decimal text.
+  CAF_CHECK_EQUAL(db.scalar("SELECT close::text FROM candles ORDER BY time"
+                            " LIMIT 1"),
+    "50000.24691356");
+  CAF_CHECK_EQUAL(db.scalar("SELECT volume::text FROM candles LIMIT 1"),
+    "276701161105.64327428");
+  // Range and limit: the newest `limit` bars of the range, oldest first.
+  auto q = query("BTCUSDT");
+  q.start_ms = t0 + minute;
+  q.end_ms = t0 + 3 * minute;
+  q.limit = 2;
+  auto some = store.load_candles(q);
+  CAF_REQUIRE_EQUAL(some.size(), 2u);
+  CAF_CHECK_EQUAL(some[0], bars[2]);
+  CAF_CHECK_EQUAL(some[1], bars[3]);
+  CAF_CHECK(store.load_candles(query("ETHUSDT")).empty());
+  CAF_CHECK_EQUAL(store.last_candle_time("binance", "BTCUSDT", timeframe::m1),
+    std::optional<std::int64_t>{t0 + 4 * minute});
+  CAF_CHECK(!store.last_candle_time("binance", "BTCUSDT", timeframe::h1));
+}
+
+CAF_TEST(a revision overwrites its bar and an older one never does) {
+  test::test_database db{"store_revisions"};
+  pg_store store{db.settings()};
+  auto r0 = make_bar("ETHUSDT", t0, 300'000'000'000, 0);
+  auto r1 = make_bar("ETHUSDT", t0, 300'100'000'000, 1);
+  auto r2 = make_bar("ETHUSDT", t0, 300'200'000'000, 2);
+  CAF_CHECK_EQUAL(store.write(candles({r0})), 1u);
+  CAF_CHECK_EQUAL(store.write(candles({r2})), 1u);
+  CAF_CHECK_EQUAL(store.write(candles({r1})), 0u); // late replay of rev 1
+  CAF_CHECK_EQUAL(store.load_candles(query("ETHUSDT")), std::vector<bar>{r2});
+  // Several revisions of one bar in one batch: the newest wins (one upsert
+  // statement may not touch a row twice, so the batch is de-duplicated).
+  auto r3 = make_bar("ETHUSDT", t0, 300'300'000'000, 3);
+  auto r4 = make_bar("ETHUSDT", t0, 300'400'000'000, 4);
+  auto batch = candles({r4, r3});
+  CAF_CHECK_EQUAL(batch.row_count, 1u);
+  CAF_CHECK_EQUAL(store.write(batch), 1u);
+  CAF_CHECK_EQUAL(store.load_candles(query("ETHUSDT")), std::vector<bar>{r4});
+}
+
+CAF_TEST(trades are archived once even when a batch repeats) {
+  test::test_database db{"store_trades"};
+  pg_store store{db.settings()};
+  trade_batch tb;
+  tb.exchange = "binance";
+  tb.symbol = "BTCUSDT";
+  for (int i = 0; i < 100; ++i) {
+    trade t;
+    t.id = 500 + i;
+    t.price.units = 4'200'000'000'000 + i;
+    t.quantity.units = 1'000 * (i + 1);
+    t.trade_time_ms = t0 - 50 + i; // spans midnight: two daily partitions
+    t.event_time_ms = t.trade_time_ms + 1;
+    t.buyer_is_maker = i % 2 == 0;
+    tb.trades.push_back(t);
+  }
+  copy_batch b;
+  b.table = table_kind::trades;
+  append_trades(b, tb);
+  CAF_CHECK_EQUAL(store.write(b), 100u);
+  CAF_CHECK_EQUAL(
+    db.scalar("SELECT count(DISTINCT tableoid) FROM trades"), "2");
+  // A replay that overlaps stored trades: only the new ones are added.
+  trade_batch more = tb;
+  trade extra = tb.trades.back();
+  extra.id += 1;
+  extra.trade_time_ms += 1;
+  more.trades.push_back(extra);
+  copy_batch b2;
+  b2.table = table_kind::trades;
+  append_trades(b2, more);
+  CAF_CHECK_EQUAL(store.write(b2), 1u);
+  CAF_CHECK_EQUAL(db.scalar("SELECT count(*) FROM trades"), "101");
+  CAF_CHECK_EQUAL(db.scalar("SELECT price::text || ' ' || quantity::text || ' '"
+                            " || buyer_is_maker || ' ' ||"
+                            " (extract(epoch FROM event_time) * 1000)::bigint"
+                            " FROM trades WHERE trade_id = 501"),
+    "42000.00000001 0.00002 false " + std::to_string(t0 - 50 + 1 + 1));
+}
+
+CAF_TEST(indicators keep nulls and quality reports keep their checks) {
+  test::test_database db{"store_misc"};
+  pg_store store{db.settings()};
+  indicator_snapshot s;
+  s.exchange = "binance";
+  s.symbol = "BTCUSDT";
+  s.tf = timeframe::h1;
+  s.open_time_ms = t0;
+  s.closed = true;
+  s.values.fill(std::numeric_limits<double>::quiet_NaN());
+  s.values[0] = 0.1; // sma_20: not exactly representable
+  s.values[18] = 49999.123456789;
+  copy_batch b;
+  b.table = table_kind::indicators;
+  append_indicators(b, s);
+  CAF_CHECK_EQUAL(store.write(b), 1u);
+  CAF_CHECK_EQUAL(store.write(b), 1u); // upsert: rewritten, still one row
+  CAF_CHECK_EQUAL(db.scalar("SELECT count(*) FROM indicators"), "1");
+  CAF_CHECK_EQUAL(
+    db.scalar("SELECT sma_20 = 0.1::float8 FROM indicators"), "t");
+  CAF_CHECK_EQUAL(db.scalar("SELECT count(*) FROM indicators WHERE rsi_14 IS"
+                            " NULL AND macd IS NULL AND vwap IS NOT NULL"),
+    "1");
+  quality_report rep;
+  rep.exchange = "binance";
+  rep.symbol = "BTCUSDT";
+  rep.time_ms = t0 + 5000;
+  rep.window_ms = 300'000;
+  rep.score = 87.5;
+  rep.observations = 1200;
+  rep.failed_checks = {{"id_gap", 3}, {"duplicate", 2}};
+  rep.recent_issues
+    = {{"id_gap", "ids 101..103 missing\tand a \"quote\"", 101, t0 + 4000}};
+  copy_batch q;
+  q.table = table_kind::data_quality;
+  append_quality(q, rep);
+  CAF_CHECK_EQUAL(store.write(q), 1u);
+  CAF_CHECK_EQUAL(db.scalar("SELECT score || ' ' || (failed_checks->>'id_gap')"
+                            " || ' ' || (recent_issues->0->>'detail')"
+                            " FROM data_quality"),
+    "87.5 3 ids 101..103 missing\tand a \"quote\"");
+}
+
+CAF_TEST(an unreachable server is a connection error) {
+  auto settings = test::server_settings();
+  settings.port = 1; // nothing listens there
+  settings.connect_timeout_s = 2;
+  pg_store store{settings};
+  try {
+    store.connect();
+    CAF_FAIL("connected to port 1");
+  } catch (const pg_error& e) {
+    CAF_CHECK_EQUAL(e.error_type(), "connection");
+    CAF_CHECK(e.transient());
+  }
+  CAF_CHECK(!store.connected());
+  // A database without the schema says what to do.
+  test::test_database db{"store_noschema", false};
+  pg_store bare{db.settings()};
+  try {
+    bare.connect();
+    CAF_FAIL("connected to a database without schema");
+  } catch (const pg_error& e) {
+    CAF_CHECK_NOT_EQUAL(
+      std::string{e.what()}.find("csp migrate"), std::string::npos);
+  }
+}
