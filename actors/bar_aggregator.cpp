@@ -137,17 +137,17 @@ bar_aggregator::bar_aggregator(std::string exchange, std::string symbol,
 
 // -- trades -------------------------------------------------------------------
 
-void bar_aggregator::add(const messages::trade& t) {
+bool bar_aggregator::add(const messages::trade& t) {
   if (ids_.observe(t.id) == id_verdict::duplicate) {
     ++stats_.duplicates_dropped;
-    return;
+    return false;
   }
   if (t.trade_time_ms > clock_)
     clock_ = t.trade_time_ms;
   if (t.trade_time_ms < clock_ - cfg_.allowed_lateness_ms) {
     ++stats_.late_trades;
     sink_.on_late_trade(t);
-    return;
+    return true;
   }
   ++stats_.trades_applied;
   auto open = messages::bucket_open(t.trade_time_ms, timeframe::m1);
@@ -166,6 +166,7 @@ void bar_aggregator::add(const messages::trade& t) {
   }
   if (clock_ >= next_action_)
     close_due();
+  return true;
 }
 
 void bar_aggregator::advance(std::int64_t now_ms) {

@@ -77,7 +77,9 @@ public:
     bar_aggregator_config cfg, bar_sink& sink);
 
   /// Applies one trade (the hot path: no allocation in the steady state).
-  void add(const messages::trade& t);
+  /// Returns false when the trade was dropped as a duplicate (a late trade
+  /// is recorded, not dropped, and returns true).
+  bool add(const messages::trade& t);
 
   /// Applies trades in order.
   void add(const std::vector<messages::trade>& ts) {

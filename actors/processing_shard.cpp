@@ -240,7 +240,17 @@ caf::behavior shard(shard_actor* self, processing_options opts) {
       auto& st = self->state;
       auto& inst = instrument_for(st, batch.exchange, batch.symbol);
       inst.quality->check(batch);
-      inst.bars->add(batch.trades);
+      if (st.opts.trade_sinks.empty()) {
+        inst.bars->add(batch.trades);
+      } else {
+        messages::trade_batch accepted{batch.exchange, batch.symbol, {}};
+        accepted.trades.reserve(batch.trades.size());
+        for (const auto& t : batch.trades)
+          if (inst.bars->add(t))
+            accepted.trades.push_back(t);
+        for (auto& sink : st.opts.trade_sinks)
+          self->send(sink, accepted);
+      }
       drain(st, inst, st.opts.now_ms());
       publish(self);
     },

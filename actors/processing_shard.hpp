@@ -29,6 +29,9 @@ struct processing_options {
   /// revisions), `std::vector<messages::indicator_snapshot>` and
   /// `messages::quality_report`.
   std::vector<caf::actor> sinks;
+  /// Receivers of the trades the shard accepted (`trade_batch`, duplicates
+  /// removed), e.g. the raw-trade archive.
+  std::vector<caf::actor> trade_sinks;
   /// Wall clock in ms since the epoch; tests inject their own.
   std::function<std::int64_t()> now_ms;
 };

@@ -33,6 +33,7 @@
 #include "messages/symbol_command.hpp"
 #include "messages/timeframe.hpp"
 #include "messages/trade.hpp"
+#include "messages/writer_stats.hpp"
 
 namespace csp::messages {
 
@@ -315,6 +316,14 @@ typename Inspector::result_type inspect(Inspector& f, health_status& x) {
     x.detail, x.time_ms);
 }
 
+/// Serializes a writer_stats.
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, writer_stats& x) {
+  return f(caf::meta::type_name("writer_stats"), x.name, x.rows_written,
+    x.rows_spooled, x.spool_batches, x.spool_rows, x.buffered_rows,
+    x.rows_rejected, x.errors, x.connected);
+}
+
 /// Serializes a candle_batch.
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, candle_batch& x) {
@@ -358,6 +367,8 @@ CAF_ADD_TYPE_ID(csp, (csp::messages::metric_update))
 CAF_ADD_TYPE_ID(csp, (csp::messages::health_status))
 CAF_ADD_TYPE_ID(csp, (std::vector<csp::messages::health_status>))
 CAF_ADD_TYPE_ID(csp, (csp::messages::candle_batch))
+CAF_ADD_TYPE_ID(csp, (csp::messages::writer_stats))
+CAF_ADD_TYPE_ID(csp, (std::vector<csp::messages::writer_stats>))
 
 // Timers: a bar builder closes bars on boundary + grace.
 CAF_ADD_ATOM(csp, csp::messages, bar_timer_atom, "bar_timer")

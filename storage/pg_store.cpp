@@ -168,6 +168,8 @@ std::string classify_db_error(const std::exception& e) {
       return "connection";
     if (state.rfind("23", 0) == 0)
       return "constraint";
+    if (state.rfind("40", 0) == 0)
+      return "conflict";
     return "query";
   }
   if (auto err = dynamic_cast<const pg_error*>(&e))
@@ -219,7 +221,7 @@ void pg_store::connect() {
     if (auto sql = dynamic_cast<const pqxx::sql_error*>(&e);
         sql != nullptr && sql->sqlstate() == "42P01")
       throw pg_error{
-        "query", "the database has no schema yet: run `csp migrate`"};
+        "schema", "the database has no schema yet: run `csp migrate`"};
     throw pg_error{
       type == "query" || type == "other" ? "connection" : type, e.what()};
   }

@@ -27,7 +27,9 @@ namespace csp::storage {
 
 /// A database operation failed. `error_type` is the db_errors_total label:
 /// "connection" (server unreachable or connection lost), "timeout",
-/// "constraint", "query" (SQL or data rejected) or "other".
+/// "conflict" (deadlock or serialization failure), "schema" (the database
+/// has no schema yet), "constraint", "query" (SQL or data rejected) or
+/// "other".
 class pg_error : public std::runtime_error {
 public:
   pg_error(std::string error_type, const std::string& what)
@@ -35,9 +37,11 @@ public:
 
   const std::string& error_type() const noexcept { return error_type_; }
 
-  /// True when retrying later can succeed (connection or timeout).
+  /// True when retrying later can succeed: the same batch may be written
+  /// once the server, the schema or the competing transaction is back.
   bool transient() const noexcept {
-    return error_type_ == "connection" || error_type_ == "timeout";
+    return error_type_ == "connection" || error_type_ == "timeout"
+      || error_type_ == "conflict" || error_type_ == "schema";
   }
 
 private:

@@ -313,6 +313,13 @@ CAF_TEST(feed status symbol commands late trades health) {
   auto h2 = h;
   h2.status = "healthy";
   CAF_CHECK_NOT_EQUAL(h2, h);
+  writer_stats ws{"pg_writer-1", 10, 20, 3, 4, 5, 6, 7, true};
+  CAF_CHECK_EQUAL(roundtrip(ws), ws);
+  auto ws2 = ws;
+  ws2.connected = false;
+  CAF_CHECK_NOT_EQUAL(ws2, ws);
+  CAF_CHECK_EQUAL(roundtrip(ws2), ws2);
+  check_truncations_fail(ws);
 }
 
 CAF_TEST(metric updates of every kind) {
@@ -418,7 +425,7 @@ CAF_TEST(registered types survive a message round trip) {
          "csp::messages::quality_report", "csp::messages::circuit_transition",
          "csp::messages::feed_status", "csp::messages::symbol_command",
          "csp::messages::late_trade", "csp::messages::metric_update",
-         "csp::messages::health_status"}) {
+         "csp::messages::health_status", "csp::messages::writer_stats"}) {
     CAF_MESSAGE("looking up " << name);
     CAF_CHECK(sys.types().make_value(name) != nullptr);
   }
