@@ -1,5 +1,5 @@
 // `csp run`: the platform node (role all): collectors -> processing ->
-// outputs, with the metrics actor serving /metrics.
+// storage and other outputs, with the metrics actor serving /metrics.
 
 #include <atomic>
 #include <chrono>
@@ -14,6 +14,7 @@
 #include "caf/scoped_actor.hpp"
 #include "caf/stateful_actor.hpp"
 
+#include "app/cli.hpp"
 #include "app/commands.hpp"
 #include "app/node.hpp"
 #include "config/config.hpp"
@@ -39,6 +40,7 @@ options:
   --bars-out FILE           append every final closed bar as `csp bars` CSV
   --bars-out-timeframe TF   timeframe written to --bars-out (default 1m)
   --duration-s N            stop after N seconds (default: until SIGINT)
+  --no-db                   run without PostgreSQL (nothing is stored)
   --help                    this text
 )";
 
@@ -52,23 +54,6 @@ struct node_system_config : caf::actor_system_config {
   node_system_config() { messages::register_types(*this); }
 };
 
-std::vector<std::string> split_list(const std::string& s) {
-  std::vector<std::string> out;
-  std::string cur;
-  for (char c : s) {
-    if (c == ',') {
-      if (!cur.empty())
-        out.push_back(cur);
-      cur.clear();
-    } else {
-      cur += c;
-    }
-  }
-  if (!cur.empty())
-    out.push_back(cur);
-  return out;
-}
-
 } // namespace
 
 int run_node(const arg_list& args) {
@@ -79,6 +64,10 @@ int run_node(const arg_list& args) {
     if (a == "--help" || a == "-h") {
       std::cout << run_usage;
       return 0;
+    }
+    if (a == "--no-db") {
+      ro.no_db = true;
+      continue;
     }
     if (i + 1 >= args.size()) {
       std::cerr << "csp run: unknown option or missing value: " << a << '\n'
@@ -126,18 +115,10 @@ int run_node(const arg_list& args) {
       return 2;
     }
   }
-  auto env = config::process_environment();
-  auto loaded = config_path.empty()
-    ? config::parse_config("{}", env)
-    : config::load_config_file(config_path, env);
-  if (!loaded.config) {
-    std::cerr << "csp run: invalid configuration"
-              << (config_path.empty() ? "" : " in " + config_path) << ":\n";
-    for (auto& e : loaded.errors)
-      std::cerr << "  - " << e << '\n';
+  auto loaded = load_platform_config(config_path, "run");
+  if (!loaded)
     return 2;
-  }
-  auto cfg = std::move(*loaded.config);
+  auto cfg = std::move(*loaded);
   if (auto err = apply_overrides(cfg, ro); !err.empty()) {
     std::cerr << "csp run: " << err << '\n';
     return 2;

@@ -14,7 +14,9 @@ commands:
   indicators  --input FILE|-
               Bars (CSV open_time,open,high,low,close,volume) to indicators.
   run         [--config FILE] [overrides, see csp run --help]
-              Runs a platform node: collectors, processing, metrics.
+              Runs a platform node: collectors, processing, storage, metrics.
+  migrate     [--config FILE] [--mode auto|plain|timescale]
+              Applies the pending PostgreSQL schema migrations.
   help        This text.
 )";
 
@@ -33,6 +35,8 @@ int main(int argc, char** argv) {
     return csp::app::run_indicators(args);
   if (cmd == "run")
     return csp::app::run_node(args);
+  if (cmd == "migrate")
+    return csp::app::run_migrate(args);
   if (cmd == "help" || cmd == "--help" || cmd == "-h") {
     std::cout << usage;
     return 0;

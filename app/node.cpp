@@ -13,10 +13,17 @@
 #include "actors/collector_supervisor.hpp"
 #include "actors/processing_shard.hpp"
 #include "actors/stock_poller.hpp"
+#include "actors/storage_supervisor.hpp"
 #include "net/io_thread.hpp"
 #include "messages/type_ids.hpp"
 #include "monitoring/metrics.hpp"
+#include "monitoring/logging.hpp"
 #include "monitoring/metrics_store.hpp"
+#include "storage/migrations.hpp"
+#include "storage/pg_store.hpp"
+
+#include <filesystem>
+#include <pqxx/pqxx>
 
 namespace csp::app {
 
@@ -108,6 +115,52 @@ caf::actor spawn_collectors(
   return sys.spawn(actors::collector_supervisor, sc, std::move(specs));
 }
 
+/// Applies pending migrations (when configured) and registers the
+/// configured symbols. A database that is down is not fatal: the writers
+/// spool until it answers (and has a schema).
+void prepare_database(const config::platform_config& cfg) {
+  auto log = monitoring::get_logger("storage");
+  auto db = storage::pg_settings_from(cfg.database);
+  try {
+    if (cfg.database.migrate_on_start) {
+      pqxx::connection c{db.conninfo()};
+      auto r = storage::migrate(c);
+      for (const auto& m : r.applied)
+        monitoring::log_event(*log, config::log_level::info,
+          "migration applied", {{"migration", m}});
+    }
+    std::vector<storage::symbol_row> rows;
+    if (cfg.exchanges.binance.enabled)
+      for (const auto& s : cfg.exchanges.binance.symbols)
+        rows.push_back({"binance", s, "crypto"});
+    if (cfg.exchanges.yahoo.enabled)
+      for (const auto& s : cfg.exchanges.yahoo.symbols)
+        rows.push_back({"yahoo", s, "stock"});
+    storage::pg_store store{db};
+    store.upsert_symbols(rows);
+  } catch (const std::exception& e) {
+    monitoring::log_event(*log, config::log_level::warning,
+      "database not ready at start; writers spool until it is",
+      {{"error", e.what()}});
+  }
+}
+
+caf::actor spawn_storage(caf::actor_system& sys,
+  const config::platform_config& cfg, const caf::actor& metrics) {
+  const auto& d = cfg.database;
+  std::error_code ec;
+  std::filesystem::create_directories(d.spool_dir, ec);
+  actors::storage_options so;
+  so.pool_size = static_cast<std::size_t>(d.pool_size);
+  so.spool_dir = d.spool_dir;
+  so.writer.db = storage::pg_settings_from(d);
+  so.writer.flush_rows = static_cast<std::size_t>(d.flush_rows);
+  so.writer.flush_age_ms = d.flush_age_ms;
+  so.writer.archive_trades = d.archive_trades;
+  so.metrics = metrics;
+  return actors::spawn_storage_supervisor(sys, so);
+}
+
 } // namespace
 
 std::string start_node(caf::actor_system& sys,
@@ -134,6 +187,14 @@ std::string start_node(caf::actor_system& sys,
     n.bars_out = actors::spawn_bar_csv_writer(sys, bo);
     sinks.push_back(n.bars_out);
   }
+  std::vector<caf::actor> trade_sinks;
+  if (cfg.database.enabled && !ro.no_db) {
+    prepare_database(cfg);
+    n.storage = spawn_storage(sys, cfg, n.metrics);
+    sinks.push_back(n.storage);
+    if (cfg.database.archive_trades)
+      trade_sinks.push_back(n.storage);
+  }
   actors::processing_options po;
   po.bars.grace_ms = cfg.bars.grace_ms;
   po.bars.allowed_lateness_ms = cfg.bars.allowed_lateness_ms;
@@ -142,6 +203,7 @@ std::string start_node(caf::actor_system& sys,
     return "quality settings: " + err;
   po.metrics = n.metrics;
   po.sinks = std::move(sinks);
+  po.trade_sinks = std::move(trade_sinks);
   n.processing = actors::spawn_processing_shard(sys, po);
   n.collectors = spawn_collectors(sys, cfg, n);
   return {};
@@ -151,7 +213,8 @@ void stop_node(caf::actor_system& sys, node& n) {
   caf::scoped_actor self{sys};
   // Upstream first: what a collector sent is processed and written before
   // the next stage goes.
-  for (auto* h : {&n.collectors, &n.processing, &n.bars_out, &n.metrics}) {
+  for (auto* h :
+    {&n.collectors, &n.processing, &n.storage, &n.bars_out, &n.metrics}) {
     if (!*h)
       continue;
     self->monitor(*h);

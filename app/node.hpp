@@ -29,6 +29,8 @@ struct run_options {
   std::string bars_out;
   messages::timeframe bars_out_tf = messages::timeframe::m1;
   std::int64_t duration_s = 0;
+  /// Run without PostgreSQL (no storage subtree).
+  bool no_db = false;
 };
 
 /// Applies `ro` to `cfg`; returns what is wrong, or an empty string.
@@ -41,6 +43,7 @@ struct node {
   caf::actor metrics;
   caf::actor processing;
   caf::actor bars_out;
+  caf::actor storage;
   caf::actor collectors;
   std::uint16_t metrics_port = 0;
 };

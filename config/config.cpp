@@ -411,6 +411,12 @@ void read_all(const json& root, platform_config& cfg, error_list& errors) {
     r.read("name", d.name, check_non_empty);
     r.read("user", d.user, check_non_empty);
     r.read("pool_size", d.pool_size, 1, 64);
+    r.read("enabled", d.enabled);
+    r.read("migrate_on_start", d.migrate_on_start);
+    r.read("archive_trades", d.archive_trades);
+    r.read("spool_dir", d.spool_dir, check_non_empty);
+    r.read("flush_rows", d.flush_rows, 1, 10'000'000);
+    r.read("flush_age_ms", d.flush_age_ms, 1, 3'600'000);
   }
   {
     auto r = top.sub("redis");

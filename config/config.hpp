@@ -127,6 +127,18 @@ struct circuit_breaker_config {
 
 /// The `database` section (PostgreSQL).
 struct database_config {
+  /// Store bars, indicators, quality reports and trades.
+  bool enabled = true;
+  /// Apply pending migrations when a node starts.
+  bool migrate_on_start = true;
+  /// Keep every raw trade (the `trades` table).
+  bool archive_trades = true;
+  /// Folder of the writers' spool files (batches kept during outages).
+  std::string spool_dir = ".data/spool";
+  /// A writer flushes when it buffers this many rows...
+  std::int64_t flush_rows = 20'000;
+  /// ... or when its oldest buffered row is this old.
+  std::int64_t flush_age_ms = 500;
   /// Overridden by DB_HOST.
   std::string host = "127.0.0.1";
   /// Overridden by DB_PORT.

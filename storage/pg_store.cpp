@@ -351,6 +351,34 @@ std::vector<messages::bar> pg_store::load_candles(const candle_query& q) {
   });
 }
 
+void pg_store::upsert_symbols(const std::vector<symbol_row>& rows) {
+  guarded([&] {
+    pqxx::work tx{conn_->conn};
+    for (const auto& r : rows)
+      tx.exec_params(
+        "INSERT INTO symbols (exchange, symbol, asset_class) VALUES ($1, $2, "
+        "$3)"
+        " ON CONFLICT (exchange, symbol) DO UPDATE SET active = true,"
+        " asset_class = EXCLUDED.asset_class",
+        r.exchange, r.symbol, r.asset_class);
+    tx.commit();
+    return 0;
+  });
+}
+
+std::vector<symbol_row> pg_store::load_symbols() {
+  return guarded([&] {
+    pqxx::nontransaction tx{conn_->conn};
+    std::vector<symbol_row> out;
+    for (const auto& row :
+      tx.exec("SELECT exchange, symbol, asset_class FROM symbols"
+              " WHERE active ORDER BY exchange, symbol"))
+      out.push_back(symbol_row{row[0].as<std::string>(),
+        row[1].as<std::string>(), row[2].as<std::string>()});
+    return out;
+  });
+}
+
 std::optional<std::int64_t> pg_store::last_candle_time(
   std::string_view exchange, std::string_view symbol, messages::timeframe tf) {
   return guarded([&]() -> std::optional<std::int64_t> {

@@ -63,6 +63,14 @@ struct candle_query {
   std::int64_t limit = 500;
 };
 
+/// One row of the `symbols` table.
+struct symbol_row {
+  std::string exchange;
+  std::string symbol;
+  /// "crypto" or "stock".
+  std::string asset_class = "crypto";
+};
+
 /// A connection and the statements the writers and readers need.
 class pg_store {
 public:
@@ -89,6 +97,13 @@ public:
 
   /// Reads candles (see candle_query). Throws pg_error.
   std::vector<messages::bar> load_candles(const candle_query& q);
+
+  /// Adds the symbols (or marks them active again). Throws pg_error; a
+  /// symbol the table's checks refuse is a "constraint" error.
+  void upsert_symbols(const std::vector<symbol_row>& rows);
+
+  /// The active symbols, ordered by exchange and symbol.
+  std::vector<symbol_row> load_symbols();
 
   /// The open time of the newest stored candle, or nullopt.
   std::optional<std::int64_t> last_candle_time(

@@ -118,7 +118,9 @@ CAF_TEST(a full file sets every key) {
     "circuit_breaker": {"failure_threshold": 3, "open_timeout_ms": 1000,
                         "success_threshold": 1, "max_open_timeout_ms": 8000},
     "database": {"host": "db", "port": 6543, "name": "market", "user": "ingest",
-                 "pool_size": 8},
+                 "pool_size": 8, "enabled": false, "migrate_on_start": false,
+                 "archive_trades": false, "spool_dir": "/var/spool/csp",
+                 "flush_rows": 500, "flush_age_ms": 50},
     "redis": {"url": "rediss://cache:6380"},
     "api": {"port": 8443, "bind": "0.0.0.0"}
   })");
@@ -164,6 +166,12 @@ CAF_TEST(a full file sets every key) {
   CAF_CHECK_EQUAL(c.database.name, "market");
   CAF_CHECK_EQUAL(c.database.user, "ingest");
   CAF_CHECK_EQUAL(c.database.pool_size, 8);
+  CAF_CHECK(!c.database.enabled);
+  CAF_CHECK(!c.database.migrate_on_start);
+  CAF_CHECK(!c.database.archive_trades);
+  CAF_CHECK_EQUAL(c.database.spool_dir, "/var/spool/csp");
+  CAF_CHECK_EQUAL(c.database.flush_rows, 500);
+  CAF_CHECK_EQUAL(c.database.flush_age_ms, 50);
   CAF_CHECK_EQUAL(c.redis.url, "rediss://cache:6380");
   CAF_CHECK_EQUAL(c.api.port, 8443);
   CAF_CHECK_EQUAL(c.api.bind, "0.0.0.0");
@@ -238,6 +246,12 @@ CAF_TEST(invalid values are reported) {
     R"({"node": {"name": ""}})", "node.name: must not be empty");
   expect_single_error(R"({"database": {"pool_size": 0}})",
     "database.pool_size: must be between 1 and 64, got 0");
+  expect_single_error(R"({"database": {"flush_rows": 0}})",
+    "database.flush_rows: must be between 1 and");
+  expect_single_error(
+    R"({"database": {"enabled": "yes"}})", "database.enabled: ");
+  expect_single_error(R"({"database": {"spool_dir": ""}})",
+    "database.spool_dir: must not be empty");
   expect_single_error(R"({"bars": {"grace_ms": 5000,
                                    "allowed_lateness_ms": 1000}})",
     "bars.allowed_lateness_ms: must be >= grace_ms");

@@ -223,3 +223,26 @@ CAF_TEST(an unreachable server is a connection error) {
       std::string{e.what()}.find("csp migrate"), std::string::npos);
   }
 }
+
+CAF_TEST(symbols are registered once and checked by the table) {
+  test::test_database db{"store_symbols"};
+  pg_store store{db.settings()};
+  store.upsert_symbols({{"binance", "BTCUSDT", "crypto"},
+    {"yahoo", "BRK-B", "stock"}, {"yahoo", "^GSPC", "stock"}});
+  store.upsert_symbols({{"binance", "BTCUSDT", "crypto"}});
+  auto rows = store.load_symbols();
+  CAF_REQUIRE_EQUAL(rows.size(), 3u);
+  CAF_CHECK_EQUAL(rows[0].symbol, "BTCUSDT");
+  CAF_CHECK_EQUAL(rows[1].symbol, "BRK-B");
+  CAF_CHECK_EQUAL(rows[2].asset_class, "stock");
+  // Injection attempts and lower case never reach the table.
+  for (auto bad : {"BTC'; DROP TABLE candles; --", "btcusdt", ""}) {
+    try {
+      store.upsert_symbols({{"binance", bad, "crypto"}});
+      CAF_FAIL("stored symbol " << bad);
+    } catch (const pg_error& e) {
+      CAF_CHECK_EQUAL(e.error_type(), "constraint");
+    }
+  }
+  CAF_CHECK_EQUAL(db.scalar("SELECT count(*) FROM symbols"), "3");
+}

@@ -1,0 +1,23 @@
+#pragma once
+
+// Helpers shared by the csp commands.
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/config.hpp"
+
+namespace csp::app {
+
+/// Loads `path` (or the defaults when empty) with the process environment;
+/// prints every problem to stderr prefixed by `command` and returns
+/// nullopt on failure.
+std::optional<config::platform_config> load_platform_config(
+  const std::string& path, std::string_view command);
+
+/// Splits "a,b,,c" into {"a", "b", "c"}.
+std::vector<std::string> split_list(const std::string& s);
+
+} // namespace csp::app
