@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The platform's main job. Installs what is missing, builds, then
+# The platform's main job. Installs what is missing, builds, starts
+# PostgreSQL and Redis on loopback (scripts/services.sh), then
 #   ./scripts/run.sh            starts the loopback exchange simulator and a
 #                               platform node reading it (no internet needed)
 #   ./scripts/run.sh --live     starts a node on the real Binance and Yahoo
@@ -14,6 +15,8 @@ cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
 ./scripts/build.sh build >/dev/null
 echo "run.sh: build ready (build/app/csp)"
+./scripts/services.sh start
+eval "$(./scripts/services.sh env)"
 csp=build/app/csp
 sim=build/tools/exchange_sim/csp-exchange-sim
 
@@ -67,6 +70,8 @@ cat <<MSG
 feed:      $feed
 symbols:   $symbols
 metrics:   http://127.0.0.1:$metrics_port/metrics
+database:  postgresql://$DB_USER@$DB_HOST:$DB_PORT/$DB_NAME (password in .data/secrets/db_password)
+           tables symbols, trades, candles, indicators, data_quality
 bars:      $out/bars_1m.csv (final 1m bars, csp bars format)
 logs:      logs/ (JSON lines)
 stop:      Ctrl-C
@@ -79,6 +84,10 @@ echo
 echo "== summary"
 [ -f "$out/trades.jsonl" ] && echo "trades generated: $(wc -l <"$out/trades.jsonl")"
 [ -f "$out/bars_1m.csv" ] && echo "1m bars written:  $(($(wc -l <"$out/bars_1m.csv") - 1))"
+if count=$(PGPASSWORD=$DB_PASSWORD psql -X -At -h "$DB_HOST" -p "$DB_PORT" -U "$DB_USER" \
+    -d "$DB_NAME" -c "SELECT count(*) FROM candles" 2>/dev/null); then
+  echo "candles stored:   $count (all timeframes, in $DB_NAME)"
+fi
 if [ "$live" = 0 ] && [ -f "$out/trades.jsonl" ]; then
   echo "compare with:     $csp bars --timeframe 1m --input $out/trades.jsonl"
 fi
