@@ -270,7 +270,7 @@ std::size_t pg_store::write(const copy_batch& b) {
   return guarded([&] {
     if (mode_ == schema_mode::plain)
       partitions_.ensure(conn_->conn, b.table, b.min_time_ms, b.max_time_ms);
-    return b.table == table_kind::trades ? write_trades(b) : write_upsert(b);
+    return write_direct_first(b);
   });
 }
 
@@ -291,16 +291,20 @@ std::size_t pg_store::write_upsert(const copy_batch& b) {
   return static_cast<std::size_t>(r.affected_rows());
 }
 
-std::size_t pg_store::write_trades(const copy_batch& b) {
-  // Fast path: COPY straight into the archive. A batch that repeats stored
-  // trades (a replay after an unacknowledged commit) violates the primary
-  // key; it then goes through the staging table and skips those rows.
+std::size_t pg_store::write_direct_first(const copy_batch& b) {
+  // Fast path: COPY straight into the table, for batches of new rows (most
+  // batches: a bar is stored when it first closes; trades arrive once). A
+  // batch touching stored rows (a revision, a replay after an
+  // unacknowledged commit) violates the primary key and is redone through
+  // the staging table and its upsert rules.
+  if (b.table == table_kind::data_quality)
+    return write_upsert(b);
   try {
     pqxx::work tx{conn_->conn};
-    copy_rows(tx, "trades", b.table, b);
+    copy_rows(tx, std::string{to_string(b.table)}, b.table, b);
     tx.commit();
     return b.row_count;
-  } catch (const pqxx::integrity_constraint_violation&) {
+  } catch (const pqxx::unique_violation&) {
     return write_upsert(b);
   }
 }

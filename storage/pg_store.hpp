@@ -133,7 +133,7 @@ private:
 
   std::size_t write_upsert(const copy_batch& b);
 
-  std::size_t write_trades(const copy_batch& b);
+  std::size_t write_direct_first(const copy_batch& b);
 
   struct connection_holder;
 
