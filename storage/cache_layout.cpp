@@ -1,5 +1,6 @@
 #include "storage/cache_layout.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <limits>
@@ -158,7 +159,40 @@ public:
 
   bool at_end() noexcept { return peek() == '\0' && pos_ == s_.size(); }
 
+  /// Reads a string; `out` views the input when the string has no escape
+  /// sequence, else `scratch` (which then holds the decoded text).
+  bool text(std::string_view& out, std::string& scratch) {
+    if (peek() != '"')
+      return false;
+    auto begin = pos_ + 1;
+    for (auto i = begin; i < s_.size(); ++i) {
+      auto c = static_cast<unsigned char>(s_[i]);
+      if (c == '"') {
+        out = s_.substr(begin, i - begin);
+        pos_ = i + 1;
+        return true;
+      }
+      if (c == '\\' || c < 0x20)
+        break;
+    }
+    if (!decode_string(scratch))
+      return false;
+    out = scratch;
+    return true;
+  }
+
+  /// Reads a string into `out`.
   bool string(std::string& out) {
+    std::string_view v;
+    if (!text(v, out))
+      return false;
+    if (v.data() != out.data())
+      out.assign(v.data(), v.size());
+    return true;
+  }
+
+  /// Reads a string, decoding escape sequences, into `out`.
+  bool decode_string(std::string& out) {
     out.clear();
     if (!consume('"'))
       return false;
@@ -253,8 +287,7 @@ public:
         return string(tmp);
       }
       case '{':
-        return object(
-          [&](const std::string&) { return skip_value(depth + 1); });
+        return object([&](std::string_view) { return skip_value(depth + 1); });
       case '[':
         return array([&] { return skip_value(depth + 1); });
       case 't':
@@ -275,9 +308,9 @@ public:
       return false;
     if (consume('}'))
       return true;
-    std::string key;
+    std::string_view key;
     do {
-      if (!string(key) || !consume(':') || !member(key))
+      if (!text(key, key_scratch_) || !consume(':') || !member(key))
         return false;
     } while (consume(','));
     return consume('}');
@@ -341,10 +374,12 @@ private:
 
   std::string_view s_;
   std::size_t pos_ = 0;
+  std::string key_scratch_;
 };
 
 bool read_decimal(json_in& in, std::string& tmp, messages::decimal& out) {
-  return in.string(tmp) && messages::parse_decimal(tmp, out);
+  std::string_view v;
+  return in.text(v, tmp) && messages::parse_decimal(v, out);
 }
 
 /// Parses a plain decimal string with at most 8 fractional digits into
@@ -361,31 +396,47 @@ bool parse_wide(std::string_view s, messages::wide_decimal& out) noexcept {
     || (dot != std::string_view::npos && fraction.empty())
     || fraction.size() > static_cast<std::size_t>(messages::decimal_digits))
     return false;
+  // Integral digits in 64-bit chunks of up to 18 digits, the fraction in
+  // 64 bits: far cheaper than a 128-bit multiply per digit.
   messages::int128 units = 0;
-  for (char c : integral) {
+  std::size_t i = 0;
+  while (i < integral.size()) {
+    auto n = std::min<std::size_t>(18, integral.size() - i);
+    std::uint64_t chunk = 0;
+    std::uint64_t scale = 1;
+    for (std::size_t k = 0; k < n; ++k, ++i) {
+      char c = integral[i];
+      if (c < '0' || c > '9')
+        return false;
+      chunk = chunk * 10 + static_cast<std::uint64_t>(c - '0');
+      scale *= 10;
+    }
+    units = units * static_cast<messages::int128>(scale)
+      + static_cast<messages::int128>(chunk);
+  }
+  std::uint64_t frac = 0;
+  for (std::size_t k = 0;
+       k < static_cast<std::size_t>(messages::decimal_digits); ++k) {
+    char c = k < fraction.size() ? fraction[k] : '0';
     if (c < '0' || c > '9')
       return false;
-    units = units * 10 + (c - '0');
+    frac = frac * 10 + static_cast<std::uint64_t>(c - '0');
   }
-  for (int i = 0; i < messages::decimal_digits; ++i) {
-    auto idx = static_cast<std::size_t>(i);
-    char c = idx < fraction.size() ? fraction[idx] : '0';
-    if (c < '0' || c > '9')
-      return false;
-    units = units * 10 + (c - '0');
-  }
+  units = units * messages::decimal_scale + static_cast<messages::int128>(frac);
   out.units = negative ? -units : units;
   return true;
 }
 
 bool read_wide(json_in& in, std::string& tmp, messages::wide_decimal& out) {
-  return in.string(tmp) && parse_wide(tmp, out);
+  std::string_view v;
+  return in.text(v, tmp) && parse_wide(v, out);
 }
 
 bool read_timeframe(json_in& in, std::string& tmp, messages::timeframe& out) {
-  if (!in.string(tmp))
+  std::string_view v;
+  if (!in.text(v, tmp))
     return false;
-  auto tf = messages::parse_timeframe(tmp);
+  auto tf = messages::parse_timeframe(v);
   if (!tf)
     return false;
   out = *tf;
@@ -464,7 +515,7 @@ bool decode_bar(std::string_view json, messages::bar& out) {
   json_in in{json};
   std::string tmp;
   std::uint32_t seen = 0;
-  bool ok = in.object([&](const std::string& key) {
+  bool ok = in.object([&](std::string_view key) {
     if (key == "exchange")
       return mark(seen, 1U << 0) && in.string(out.exchange);
     if (key == "symbol")
@@ -538,7 +589,7 @@ bool decode_indicators(
   std::string tmp;
   std::uint32_t seen = 0;
   std::uint32_t values_seen = 0;
-  bool ok = in.object([&](const std::string& key) {
+  bool ok = in.object([&](std::string_view key) {
     if (key == "exchange")
       return mark(seen, 1U) && in.string(out.exchange);
     if (key == "symbol")
@@ -582,7 +633,7 @@ std::string encode_health(const messages::health_status& x) {
 bool decode_health(std::string_view json, messages::health_status& out) {
   json_in in{json};
   std::uint32_t seen = 0;
-  bool ok = in.object([&](const std::string& key) {
+  bool ok = in.object([&](std::string_view key) {
     if (key == "component")
       return mark(seen, 1U) && in.string(out.component);
     if (key == "status")
@@ -641,7 +692,7 @@ bool decode_trades(std::string_view json, messages::trade_batch& out) {
   auto read_trade = [&] {
     messages::trade t;
     std::uint32_t got = 0;
-    bool ok = in.object([&](const std::string& key) {
+    bool ok = in.object([&](std::string_view key) {
       if (key == "id")
         return mark(got, 1U) && in.integer(t.id);
       if (key == "price")
@@ -663,7 +714,7 @@ bool decode_trades(std::string_view json, messages::trade_batch& out) {
     out.trades.push_back(t);
     return true;
   };
-  bool ok = in.object([&](const std::string& key) {
+  bool ok = in.object([&](std::string_view key) {
     if (key == "exchange")
       return mark(seen, 1U) && in.string(out.exchange);
     if (key == "symbol")
