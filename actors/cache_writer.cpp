@@ -112,6 +112,8 @@ void try_connect(cache_writer_actor* self) {
   auto& st = self->state;
   if (st.store->connect_and_refill()) {
     st.retry_ms = st.opts.retry_initial_ms;
+    // The first reading after a connect is the baseline of the evictions.
+    st.read_info();
     return;
   }
   schedule_retry(self);

@@ -52,7 +52,9 @@ bar make_bar(std::int64_t i, bool closed = true) {
 /// A writer against a private redis-server that the test stops and
 /// restarts. Bars per key are bounded at 15 to check the memory bound.
 struct fixture : test_coordinator_fixture<outage_config> {
-  test::redis_child server{test::free_port()};
+  /// Small memory limit: the eviction test fills it.
+  test::redis_child server{test::free_port(),
+    {"--maxmemory", "4mb", "--maxmemory-policy", "allkeys-lru"}};
   storage::cache_keys keys{"outage:"};
   std::shared_ptr<std::vector<metric_entry>> metrics
     = std::make_shared<std::vector<metric_entry>>();
@@ -230,6 +232,58 @@ CAF_TEST(indicators past their lifetime are not refilled) {
   CAF_REQUIRE(ind);
   CAF_CHECK(ind->is_nil());
   CAF_CHECK_EQUAL(cached_opens(c), iota(0, 1));
+}
+
+CAF_TEST(an outage while idle is found by the INFO poll) {
+  for (std::int64_t i = 0; i < 5; ++i)
+    send(std::vector<bar>{make_bar(i)});
+  // The server restarts empty while no message arrives.
+  server.stop();
+  CAF_REQUIRE(server.start());
+  {
+    auto c = connect();
+    CAF_CHECK(cached_opens(c).empty());
+  }
+  // The INFO poll fails on the dead connection; the retry refills.
+  sched.advance_time(60s);
+  sched.run();
+  sched.advance_time(1s);
+  sched.run();
+  auto c = connect();
+  CAF_CHECK_EQUAL(cached_opens(c), iota(0, 5));
+  CAF_CHECK_EQUAL(operations("refill"), 2.0);
+}
+
+CAF_TEST(evictions and memory come from Redis INFO) {
+  // 40 symbols x 15 bars with 20 kB symbol names (12 MB): far above the
+  // server's 4 MB limit.
+  std::string pad(20000, 'x');
+  for (int s = 0; s < 40; ++s) {
+    std::vector<bar> bars;
+    for (std::int64_t i = 0; i < 15; ++i) {
+      auto b = make_bar(i);
+      b.symbol = pad + std::to_string(s);
+      bars.push_back(b);
+    }
+    send(bars);
+  }
+  sched.advance_time(60s);
+  sched.run();
+  sched.advance_time(1s);
+  sched.run();
+  double evictions = 0;
+  double memory = 0;
+  for (auto& e : *metrics) {
+    if (e.name == "cache_evictions_total")
+      evictions += e.value;
+    if (e.name == "cache_memory_bytes")
+      memory = e.value;
+  }
+  CAF_CHECK_GREATER(evictions, 0.0);
+  CAF_CHECK_GREATER(memory, 1000000.0);
+  CAF_CHECK_LESS(memory, 8000000.0);
+  // Evictions are not writer errors.
+  CAF_CHECK_EQUAL(operations("error"), 0.0);
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()

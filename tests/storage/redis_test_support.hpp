@@ -9,6 +9,7 @@
 #include <csignal>
 #include <cstdint>
 #include <cstdlib>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <optional>
 #include <spawn.h>
@@ -92,7 +93,10 @@ inline storage::redis_options loopback_options(std::uint16_t port) {
 /// A redis-server child process on a loopback port, without persistence.
 class redis_child {
 public:
-  explicit redis_child(std::uint16_t port) : port_(port) {}
+  /// A server on `port`, with extra command-line options.
+  explicit redis_child(
+    std::uint16_t port, std::vector<std::string> extra_args = {})
+      : port_(port), extra_args_(std::move(extra_args)) {}
 
   ~redis_child() { stop(); }
 
@@ -107,13 +111,20 @@ public:
     std::vector<std::string> args{"redis-server", "--port", port, "--bind",
       "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no",
       "--loglevel", "warning", "--logfile", ""};
+    args.insert(args.end(), extra_args_.begin(), extra_args_.end());
     std::vector<char*> argv;
     for (auto& a : args)
       argv.push_back(a.data());
     argv.push_back(nullptr);
-    if (posix_spawnp(
-          &pid_, "redis-server", nullptr, nullptr, argv.data(), environ)
-      != 0) {
+    // The server's banner and log go to /dev/null; errors stay on stderr.
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(
+      &actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+    auto rc = posix_spawnp(
+      &pid_, "redis-server", &actions, nullptr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    if (rc != 0) {
       pid_ = -1;
       return false;
     }
@@ -150,6 +161,7 @@ public:
 
 private:
   std::uint16_t port_;
+  std::vector<std::string> extra_args_;
   pid_t pid_ = -1;
 };
 
