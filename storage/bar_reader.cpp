@@ -26,6 +26,31 @@ bool parse_score(const std::string& s, std::int64_t& out) noexcept {
   return ec == std::errc{} && ptr == s.data() + s.size();
 }
 
+/// Merges two ascending answers by open time, `preferred` winning on equal
+/// open times, and keeps the newest `limit`.
+std::vector<messages::bar> merge(const std::vector<messages::bar>& other,
+  const std::vector<messages::bar>& preferred, std::size_t limit) {
+  if (preferred.empty() && other.size() <= limit)
+    return other;
+  std::vector<messages::bar> out;
+  out.reserve(other.size() + preferred.size());
+  auto a = other.begin();
+  auto b = preferred.begin();
+  while (a != other.end() || b != preferred.end()) {
+    if (b == preferred.end()
+      || (a != other.end() && a->open_time_ms < b->open_time_ms)) {
+      out.push_back(*a++);
+    } else {
+      if (a != other.end() && a->open_time_ms == b->open_time_ms)
+        ++a;
+      out.push_back(*b++);
+    }
+  }
+  if (out.size() > limit)
+    out.erase(out.begin(), out.end() - static_cast<std::ptrdiff_t>(limit));
+  return out;
+}
+
 } // namespace
 
 bar_reader::bar_reader(
@@ -107,8 +132,9 @@ std::vector<messages::bar> bar_reader::miss(const bar_query& q, bool redis_ok,
   ++stats_.misses;
   if (!redis_ok)
     ++stats_.errors;
-  auto result = db_ ? db_(q) : std::vector<messages::bar>{};
-  if (!redis_ok || result.empty() || !client_.connected())
+  auto from_db = db_ ? db_(q) : std::vector<messages::bar>{};
+  auto result = merge(from_db, cached, q.limit);
+  if (!redis_ok || from_db.empty() || !client_.connected())
     return result;
   auto bar_ms = messages::duration_ms(q.tf);
   bool touches = have_oldest ? q.end_ms >= oldest_ms - bar_ms
@@ -122,7 +148,7 @@ std::vector<messages::bar> bar_reader::miss(const bar_query& q, bool redis_ok,
   pipeline_.clear();
   std::string json;
   std::uint64_t added = 0;
-  for (const auto& b : result) {
+  for (const auto& b : from_db) {
     if (!b.closed || known.count(b.open_time_ms) != 0
       || b.exchange != q.exchange || b.symbol != q.symbol || b.tf != q.tf)
       continue;

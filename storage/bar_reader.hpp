@@ -69,8 +69,10 @@ struct bar_reader_options {
 /// (a) it returned `limit` bars (the newest `limit` of the range), or
 /// (b) its oldest cached bar opens at or before `start_ms` (the whole
 /// range is inside the cached span). Anything else is a **miss**: the
-/// fallback answers and its bars are written back when that keeps the set
-/// free of holes: when the set is not empty and the range reaches its
+/// fallback answers, merged with the bars Redis returned (those win on the
+/// same open time: the database may lag behind the cache by its write
+/// batching), and the fallback's bars are written back when that keeps the
+/// set free of holes: when the set is not empty and the range reaches its
 /// oldest bar (end_ms >= oldest open time - one bar), or when the set is
 /// empty and the range reaches the newest closed bar (end_ms >= now - two
 /// bars). Only bars whose open time is not cached are added, so a newer

@@ -152,6 +152,8 @@ bool cache_store::put(const messages::health_status& x) {
 }
 
 bool cache_store::publish(const messages::trade_batch& x) {
+  if (x.trades.empty())
+    return true;
   if (!up_to_date()) {
     ++counters_.dropped;
     return false;

@@ -88,7 +88,8 @@ public:
   /// Remembers and writes one component's health.
   bool put(const messages::health_status& x);
 
-  /// Publishes a trade batch (not remembered: pub/sub is live only).
+  /// Publishes a trade batch (not remembered: pub/sub is live only); an
+  /// empty batch is not published.
   bool publish(const messages::trade_batch& x);
 
   /// True when connected and nothing is missing from Redis.

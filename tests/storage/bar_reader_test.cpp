@@ -168,15 +168,35 @@ CAF_TEST(a refill never replaces a newer cached revision) {
   auto reader = make_reader(test::redis_test_options());
   auto got = reader.read_bars(
     "binance", "BTCUSDT", timeframe::m1, at(90), at(199), 500);
-  // The fallback answered (with its revision 0 of bar 150)...
+  // The fallback answered, merged with the cached bars: the cached
+  // revision 3 of bar 150 wins over the database's revision 0...
   CAF_REQUIRE_EQUAL(got.size(), 110u);
-  CAF_CHECK_EQUAL(got[60].revision, 0);
-  // ...but the cache keeps revision 3 and one member per open time.
+  CAF_CHECK_EQUAL(got[60], revised);
+  CAF_CHECK_EQUAL(reader.stats().refilled_bars, 10u);
+  // ...and the cache keeps revision 3 and one member per open time.
   got = reader.read_bars(
     "binance", "BTCUSDT", timeframe::m1, at(90), at(199), 500);
   CAF_REQUIRE_EQUAL(got.size(), 110u);
   CAF_CHECK_EQUAL(got[60], revised);
   CAF_CHECK_EQUAL(cached_count(), 110);
+}
+
+CAF_TEST(a miss answers with the cached bars the database lacks yet) {
+  cache(100, 200);
+  // The database lags: its writer has not stored bars 190..199 yet.
+  db->bars.resize(190);
+  auto reader = make_reader(test::redis_test_options());
+  auto got = reader.read_bars(
+    "binance", "BTCUSDT", timeframe::m1, at(50), at(199), 500);
+  CAF_CHECK_EQUAL(got, expected(50, 200));
+  CAF_CHECK_EQUAL(reader.stats().misses, 1u);
+  // A miss with a limit: the database's newest 180 of 0..199 (10..189)
+  // merged with the cached 50..199, then the newest 180 of the merge.
+  got = reader.read_bars(
+    "binance", "BTCUSDT", timeframe::m1, at(0), at(199), 180);
+  CAF_CHECK_EQUAL(got, expected(20, 200));
+  CAF_CHECK_EQUAL(reader.stats().misses, 2u);
+  CAF_CHECK_EQUAL(reader.stats().hits, 0u);
 }
 
 CAF_TEST(an old range far from the cache is not written back) {

@@ -160,7 +160,7 @@ CAF_TEST(the writer survives an outage and refills the cache) {
   x.values[0] = 1.5;
   send(std::vector<indicator_snapshot>{x});
   send(health_status{"collector.binance-0", "degraded", "reconnecting", t0});
-  send(trade_batch{"binance", "BTCUSDT", {}});
+  send(trade_batch{"binance", "BTCUSDT", {trade{}}});
   // Every message was handled at once, none waited for Redis.
   CAF_CHECK(std::chrono::steady_clock::now() - t_start < 2s);
   CAF_CHECK(!sched.has_job());
