@@ -61,6 +61,16 @@ bar_reader::bar_reader(
     opts_.now_ms = system_now_ms;
 }
 
+bar_read_stats bar_reader::take_stats() noexcept {
+  bar_read_stats delta;
+  delta.hits = stats_.hits - taken_.hits;
+  delta.misses = stats_.misses - taken_.misses;
+  delta.errors = stats_.errors - taken_.errors;
+  delta.refilled_bars = stats_.refilled_bars - taken_.refilled_bars;
+  taken_ = stats_;
+  return delta;
+}
+
 bool bar_reader::ensure_connected() {
   if (client_.connected())
     return true;

@@ -89,7 +89,13 @@ public:
     const std::string& symbol, messages::timeframe tf, std::int64_t start_ms,
     std::int64_t end_ms, std::size_t limit);
 
+  /// Counts since creation.
   const bar_read_stats& stats() const noexcept { return stats_; }
+
+  /// Counts since the previous call (for a metrics flush tick: add `hits`
+  /// to cache_hits_total and `misses` to cache_misses_total, both with
+  /// key_pattern = bars_key_pattern).
+  bar_read_stats take_stats() noexcept;
 
   const std::string& last_error() const noexcept {
     return client_.last_error();
@@ -106,6 +112,7 @@ private:
   cache_keys keys_;
   bar_fallback db_;
   bar_read_stats stats_;
+  bar_read_stats taken_;
   redis_pipeline pipeline_;
   std::chrono::steady_clock::time_point next_attempt_{};
 };

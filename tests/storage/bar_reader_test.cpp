@@ -155,6 +155,16 @@ CAF_TEST(a range reaching before the cache falls back and refills) {
   CAF_CHECK_EQUAL(got, expected(50, 200));
   CAF_CHECK_EQUAL(db->calls, 1);
   CAF_CHECK_EQUAL(reader.stats().hits, 1u);
+  // take_stats() hands out the counts since its previous call.
+  auto delta = reader.take_stats();
+  CAF_CHECK_EQUAL(delta.hits, 1u);
+  CAF_CHECK_EQUAL(delta.misses, 1u);
+  CAF_CHECK_EQUAL(delta.refilled_bars, 50u);
+  reader.read_bars("binance", "BTCUSDT", timeframe::m1, at(50), at(199), 500);
+  delta = reader.take_stats();
+  CAF_CHECK_EQUAL(delta.hits, 1u);
+  CAF_CHECK_EQUAL(delta.misses, 0u);
+  CAF_CHECK_EQUAL(reader.stats().hits, 2u);
 }
 
 CAF_TEST(a refill never replaces a newer cached revision) {
