@@ -2,6 +2,8 @@
 #define FAIL(msg) CAF_FAIL(msg)
 #include "caf/test/dsl.hpp"
 
+#include "caf/scoped_actor.hpp"
+
 #include <chrono>
 #include <memory>
 #include <string>
@@ -232,6 +234,38 @@ CAF_TEST(Redis INFO feeds the memory gauge) {
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
+
+CAF_TEST(the detached writer serves requests on its own thread) {
+  // A real scheduler: the writer is spawned as in production.
+  writer_config cfg;
+  caf::actor_system system{cfg};
+  auto prefix = test::unique_prefix("detached");
+  storage::cache_keys keys{prefix};
+  actors::cache_writer_options opts;
+  opts.redis = test::redis_test_options();
+  opts.store.prefix = prefix;
+  auto writer = actors::spawn_cache_writer(system, std::move(opts));
+  caf::scoped_actor self{system};
+  // A request completes when the handler has run (void handlers answer
+  // with an empty message), so no waiting on the clock is needed.
+  bool done = false;
+  self
+    ->request(writer, 5s,
+      std::vector<bar>{make_bar(t0, 1, true), make_bar(t0 + minute, 2, true)})
+    .receive([&] { done = true; },
+      [&](const caf::error& err) {
+        CAF_FAIL("request failed: " << system.render(err));
+      });
+  CAF_CHECK(done);
+  storage::redis_client client{test::redis_test_options()};
+  CAF_REQUIRE(client.connect());
+  auto card
+    = client.command({"ZCARD", keys.bars("binance", "BTCUSDT", timeframe::m1)});
+  CAF_REQUIRE(card);
+  CAF_CHECK_EQUAL(card->integer, 2);
+  self->send_exit(writer, caf::exit_reason::user_shutdown);
+  test::delete_prefix(client, prefix);
+}
 
 CAF_TEST(INFO fields are parsed) {
   auto info = storage::parse_redis_info(
