@@ -76,21 +76,24 @@ bool cache_store::send() {
 bool cache_store::put(const std::vector<messages::bar>& bars) {
   auto now = now_ms_();
   std::size_t closed = 0;
-  std::size_t forming = 0;
+  // Forming keys whose bar has closed: deleted in Redis too.
+  std::vector<std::string> closed_forming;
   for (const auto& b : bars) {
+    auto fkey = keys_.forming(b.exchange, b.symbol, b.tf);
+    auto& series = bars_[keys_.bars(b.exchange, b.symbol, b.tf)];
     if (b.closed) {
-      auto key = keys_.bars(b.exchange, b.symbol, b.tf);
-      auto& series = bars_[key];
       series[b.open_time_ms] = b;
       while (series.size() > opts_.bars_per_key)
         series.erase(series.begin());
-      auto f = forming_.find(keys_.forming(b.exchange, b.symbol, b.tf));
-      if (f != forming_.end() && f->second.bar.open_time_ms <= b.open_time_ms)
+      auto f = forming_.find(fkey);
+      if (f != forming_.end() && f->second.bar.open_time_ms <= b.open_time_ms) {
         forming_.erase(f);
+        closed_forming.push_back(std::move(fkey));
+      }
       ++closed;
-    } else {
-      forming_[keys_.forming(b.exchange, b.symbol, b.tf)] = timed_bar{b, now};
-      ++forming;
+    } else if (series.empty() || series.rbegin()->first < b.open_time_ms) {
+      // A forming bar older than the newest closed one is stale.
+      forming_[fkey] = timed_bar{b, now};
     }
   }
   if (!up_to_date()) {
@@ -100,9 +103,18 @@ bool cache_store::put(const std::vector<messages::bar>& bars) {
   pipeline_.clear();
   pipeline_.cmd("MULTI");
   add_closed_bars(pipeline_, keys_, bars, opts_.bars_per_key);
-  for (const auto& b : bars)
-    if (!b.closed)
+  for (const auto& key : closed_forming)
+    pipeline_.cmd("DEL").arg(key);
+  std::size_t forming = 0;
+  for (const auto& b : bars) {
+    if (b.closed)
+      continue;
+    auto f = forming_.find(keys_.forming(b.exchange, b.symbol, b.tf));
+    if (f != forming_.end() && f->second.bar == b) {
       add_forming_bar(pipeline_, keys_, b);
+      ++forming;
+    }
+  }
   pipeline_.cmd("EXEC");
   for (const auto& b : bars)
     add_chart_update(pipeline_, keys_, b);

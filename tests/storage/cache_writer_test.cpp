@@ -150,18 +150,33 @@ CAF_TEST(closed and forming bars land in their keys and on chart_updates) {
     CAF_REQUIRE(storage::decode_bar(m->elements[2].str, b));
     CAF_CHECK_EQUAL(b.close.units, close);
   }
+  // The forming bar closes: its key is deleted with the write.
+  auto fkey = keys.forming("binance", "BTCUSDT", timeframe::m1);
+  send(std::vector<bar>{make_bar(t0 + 2 * minute, 310, true)});
+  auto gone = client.command({"EXISTS", fkey});
+  CAF_REQUIRE(gone);
+  CAF_CHECK_EQUAL(gone->integer, 0);
+  // A forming bar older than the newest closed bar is not stored.
+  send(std::vector<bar>{make_bar(t0 + minute, 999, false)});
+  gone = client.command({"EXISTS", fkey});
+  CAF_REQUIRE(gone);
+  CAF_CHECK_EQUAL(gone->integer, 0);
+  for (int i = 0; i < 2; ++i) {
+    auto m = sub.read_reply();
+    CAF_REQUIRE(m && m->elements.size() == 3);
+  }
   // A revision replaces its bar.
   auto revised = make_bar(t0 + minute, 250, true);
   revised.revision = 1;
   send(std::vector<bar>{revised});
   got = cached("BTCUSDT");
-  CAF_REQUIRE_EQUAL(got.size(), 2u);
+  CAF_REQUIRE_EQUAL(got.size(), 3u);
   CAF_CHECK_EQUAL(got[1], revised);
   flush();
-  CAF_CHECK_EQUAL(metric("cache_operations_total", "write_bar"), 3.0);
+  CAF_CHECK_EQUAL(metric("cache_operations_total", "write_bar"), 4.0);
   CAF_CHECK_EQUAL(metric("cache_operations_total", "write_forming_bar"), 1.0);
   CAF_CHECK_EQUAL(
-    metric("cache_operations_total", "publish_chart_update"), 4.0);
+    metric("cache_operations_total", "publish_chart_update"), 6.0);
   CAF_CHECK_EQUAL(metric("cache_operations_total", "error"), 0.0);
   // The label set is the catalogue's: only `operation`.
   for (auto& e : *metrics) {
