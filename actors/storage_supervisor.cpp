@@ -94,10 +94,10 @@ void deliver(storage_actor* self, std::size_t i, caf::message msg) {
 /// Asks writer i for its stats (after a flush when `flush`) and calls `k`
 /// with them; when the writer dies first, asks its next incarnation.
 void ask(storage_actor* self, std::size_t i, bool flush,
-  std::function<void(const messages::writer_stats&)> k) {
+  const std::function<void(const messages::writer_stats&)>& k) {
   auto& s = self->state.slots[i];
   if (!s.handle) {
-    s.on_start.push_back([self, i, flush, k] { ask(self, i, flush, k); });
+    s.on_start.emplace_back([self, i, flush, k] { ask(self, i, flush, k); });
     return;
   }
   auto retry = [self, i, flush, k](caf::error&) {

@@ -41,6 +41,7 @@ options:
   --bars-out-timeframe TF   timeframe written to --bars-out (default 1m)
   --duration-s N            stop after N seconds (default: until SIGINT)
   --no-db                   run without PostgreSQL (nothing is stored)
+  --no-cache                run without Redis (nothing is cached)
   --help                    this text
 )";
 
@@ -65,8 +66,8 @@ int run_node(const arg_list& args) {
       std::cout << run_usage;
       return 0;
     }
-    if (a == "--no-db") {
-      ro.no_db = true;
+    if (a == "--no-db" || a == "--no-cache") {
+      (a == "--no-db" ? ro.no_db : ro.no_cache) = true;
       continue;
     }
     if (i + 1 >= args.size()) {

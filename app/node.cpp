@@ -9,6 +9,7 @@
 #include "caf/stateful_actor.hpp"
 
 #include "actors/bar_csv_writer.hpp"
+#include "actors/cache_writer.hpp"
 #include "actors/binance_collector.hpp"
 #include "actors/collector_supervisor.hpp"
 #include "actors/processing_shard.hpp"
@@ -195,6 +196,18 @@ std::string start_node(caf::actor_system& sys,
     if (cfg.database.archive_trades)
       trade_sinks.push_back(n.storage);
   }
+  if (cfg.redis.enabled && !ro.no_cache) {
+    std::string err;
+    auto redis = storage::redis_options_from_url(cfg.redis.url, err);
+    if (!redis)
+      return "redis.url: " + err;
+    actors::cache_writer_options co;
+    co.redis = *redis;
+    co.metrics = n.metrics;
+    n.cache = actors::spawn_cache_writer(sys, co);
+    sinks.push_back(n.cache);
+    trade_sinks.push_back(n.cache);
+  }
   actors::processing_options po;
   po.bars.grace_ms = cfg.bars.grace_ms;
   po.bars.allowed_lateness_ms = cfg.bars.allowed_lateness_ms;
@@ -213,8 +226,8 @@ void stop_node(caf::actor_system& sys, node& n) {
   caf::scoped_actor self{sys};
   // Upstream first: what a collector sent is processed and written before
   // the next stage goes.
-  for (auto* h :
-    {&n.collectors, &n.processing, &n.storage, &n.bars_out, &n.metrics}) {
+  for (auto* h : {&n.collectors, &n.processing, &n.storage, &n.cache,
+         &n.bars_out, &n.metrics}) {
     if (!*h)
       continue;
     self->monitor(*h);

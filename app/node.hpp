@@ -31,6 +31,8 @@ struct run_options {
   std::int64_t duration_s = 0;
   /// Run without PostgreSQL (no storage subtree).
   bool no_db = false;
+  /// Run without Redis (no cache writer).
+  bool no_cache = false;
 };
 
 /// Applies `ro` to `cfg`; returns what is wrong, or an empty string.
@@ -44,6 +46,7 @@ struct node {
   caf::actor processing;
   caf::actor bars_out;
   caf::actor storage;
+  caf::actor cache;
   caf::actor collectors;
   std::uint16_t metrics_port = 0;
 };

@@ -420,9 +420,9 @@ void read_all(const json& root, platform_config& cfg, error_list& errors) {
   }
   {
     auto r = top.sub("redis");
-    r.read("url", cfg.redis.url, [](const std::string& s) {
-      return check_url(s, {"redis://", "rediss://"});
-    });
+    r.read("enabled", cfg.redis.enabled);
+    r.read("url", cfg.redis.url,
+      [](const std::string& s) { return check_url(s, {"redis://"}); });
   }
   {
     auto r = top.sub("api");
@@ -463,7 +463,7 @@ void apply_environment(
   if (auto v = get("DB_PASSWORD"))
     cfg.database.password = std::move(*v);
   if (auto v = get("REDIS_URL")) {
-    if (auto err = check_url(*v, {"redis://", "rediss://"}))
+    if (auto err = check_url(*v, {"redis://"}))
       env_error("REDIS_URL", *err);
     else
       cfg.redis.url = std::move(*v);

@@ -155,7 +155,10 @@ struct database_config {
 
 /// The `redis` section.
 struct redis_config {
-  /// redis:// or rediss:// URL; overridden by REDIS_URL.
+  /// Cache recent data in Redis.
+  bool enabled = true;
+  /// redis://[:password@]host[:port][/db]; overridden by REDIS_URL.
+  /// (rediss:// is refused: hiredis 0.14 has no TLS.)
   std::string url = "redis://127.0.0.1:6379";
 };
 

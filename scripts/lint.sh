@@ -9,12 +9,13 @@ if ! command -v clang-tidy >/dev/null; then
   echo "lint: clang-tidy not installed"; exit 1
 fi
 files=$(git ls-files 'actors/*.cpp' 'messages/*.cpp' 'config/*.cpp' \
-  'monitoring/*.cpp' 'api/*.cpp' 'net/*.cpp' 'app/*.cpp' 'tools/*.cpp' \
+  'monitoring/*.cpp' 'storage/*.cpp' 'api/*.cpp' 'net/*.cpp' 'app/*.cpp' \
+  'tools/*.cpp' \
   | grep -v '^net/asio_beast.cpp$')
 count=$(echo "$files" | wc -w)
 out=$(mktemp)
 echo "$files" | xargs -P "${CSP_JOBS:-2}" -n 4 clang-tidy -p "$build_dir" --quiet \
-  "-header-filter=^$root/(actors|messages|config|monitoring|api|net|app|tools)/" \
+  "-header-filter=^$root/(actors|messages|config|monitoring|storage|api|net|app|tools)/" \
   >"$out" 2>&1
 rc=$?
 grep -E 'warning:|error:' "$out" | sort -u

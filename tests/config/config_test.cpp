@@ -121,7 +121,7 @@ CAF_TEST(a full file sets every key) {
                  "pool_size": 8, "enabled": false, "migrate_on_start": false,
                  "archive_trades": false, "spool_dir": "/var/spool/csp",
                  "flush_rows": 500, "flush_age_ms": 50},
-    "redis": {"url": "rediss://cache:6380"},
+    "redis": {"url": "redis://cache:6380/2", "enabled": false},
     "api": {"port": 8443, "bind": "0.0.0.0"}
   })");
   for (auto& e : res.errors)
@@ -172,7 +172,8 @@ CAF_TEST(a full file sets every key) {
   CAF_CHECK_EQUAL(c.database.spool_dir, "/var/spool/csp");
   CAF_CHECK_EQUAL(c.database.flush_rows, 500);
   CAF_CHECK_EQUAL(c.database.flush_age_ms, 50);
-  CAF_CHECK_EQUAL(c.redis.url, "rediss://cache:6380");
+  CAF_CHECK_EQUAL(c.redis.url, "redis://cache:6380/2");
+  CAF_CHECK(!c.redis.enabled);
   CAF_CHECK_EQUAL(c.api.port, 8443);
   CAF_CHECK_EQUAL(c.api.bind, "0.0.0.0");
 }
@@ -242,6 +243,8 @@ CAF_TEST(invalid values are reported) {
   expect_single_error(R"({"exchanges": {"binance": {"ws_url": "http://x"}}})",
     "exchanges.binance.ws_url: \"http://x\" must start with");
   expect_single_error(R"({"redis": {"url": "127.0.0.1:6379"}})", "redis.url: ");
+  expect_single_error(
+    R"({"redis": {"url": "rediss://cache:6380"}})", "redis.url: ");
   expect_single_error(
     R"({"node": {"name": ""}})", "node.name: must not be empty");
   expect_single_error(R"({"database": {"pool_size": 0}})",

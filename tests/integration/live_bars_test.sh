@@ -56,7 +56,7 @@ run_case() { # name, sim options..., -- , node options...
   (cd "$dir" && exec "$csp" run --binance-ws-url "ws://127.0.0.1:$port" \
     --binance-rest-url "http://127.0.0.1:$port" --symbols BTCUSDT,ETHUSDT \
     --stocks "" --metrics-port 0 --duration-s "$duration" \
-    --bars-out "$dir/bars.csv" --no-db "${node_args[@]}") >"$dir/node.out" 2>&1 &
+    --bars-out "$dir/bars.csv" --no-db --no-cache "${node_args[@]}") >"$dir/node.out" 2>&1 &
   pids+=($!)
   echo "$!" >"$dir/node.pid"
 }

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# PostgreSQL outage on loopback: csp-exchange-sim -> csp run -> PostgreSQL,
-# with the database stopped for 30 s in the middle of the run. Afterwards
-# every 1m candle in the database must equal `csp bars` on the simulator's
-# trade log (no gaps, no duplicates), every trade of the compared minutes
-# must be archived once, and db_errors_total must have risen.
+# Storage outages on loopback: csp-exchange-sim -> csp run -> PostgreSQL
+# and Redis (private servers of this test), with PostgreSQL stopped for 30 s
+# and then Redis for 20 s in the middle of the run. Afterwards every 1m
+# candle in the database must equal `csp bars` on the simulator's trade log
+# (no gaps, no duplicates), every trade of the compared minutes must be
+# archived once, db_errors_total must have risen, and the cache must hold
+# the compared bars again (refilled after Redis came back), with the
+# cache errors counted.
 # Usage: storage_outage_test.sh <csp> <csp-exchange-sim>
 set -u
 csp=$(readlink -f "$1")
@@ -12,9 +15,22 @@ here=$(dirname "$(readlink -f "$0")")
 work=$(mktemp -d)
 pids=()
 . "$here/pg_cluster.sh"
+redis_port=
+redis_start() {
+  redis-server --bind 127.0.0.1 --port "$redis_port" --save "" --appendonly no \
+    --dir "$work" --logfile "$work/redis.log" --daemonize yes \
+    --pidfile "$work/redis.pid" >/dev/null
+  for _ in $(seq 1 50); do
+    redis-cli -p "$redis_port" ping 2>/dev/null | grep -q PONG && return 0
+    sleep 0.1
+  done
+  return 1
+}
+redis_stop() { redis-cli -p "$redis_port" shutdown nosave >/dev/null 2>&1; }
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
   wait 2>/dev/null
+  [ -n "$redis_port" ] && redis_stop
   pg_cluster_stop
   rm -rf "$work"
 }
@@ -28,6 +44,12 @@ pg_cluster_start || { echo "FAIL: PostgreSQL did not start"; cat "$work/pg/serve
 createdb -h 127.0.0.1 -p "$PG_CLUSTER_PORT" -U postgres csp_it
 export DB_HOST=127.0.0.1 DB_PORT=$PG_CLUSTER_PORT DB_NAME=csp_it DB_USER=postgres
 unset DB_PASSWORD
+for _ in $(seq 1 50); do
+  redis_port=$(( 20000 + RANDOM % 30000 ))
+  redis-cli -p "$redis_port" ping >/dev/null 2>&1 || break
+done
+redis_start || { echo "FAIL: Redis did not start"; exit 1; }
+export REDIS_URL=redis://127.0.0.1:$redis_port
 
 if out=$("$csp" migrate 2>&1) && grep -q "applied: 0001_tables" <<<"$out"; then
   ok "csp migrate: $out"
@@ -37,9 +59,10 @@ fi
 out=$("$csp" migrate 2>&1)
 grep -q "(up to date)" <<<"$out" && ok "second migrate: up to date" || bad "second migrate: $out"
 
-# Timeline: compared minutes [boundary, boundary + 60 s]; the database is
-# down from boundary + 20 s to boundary + 50 s; the run ends once the second
-# compared minute has closed.
+# Timeline: compared minutes [boundary, boundary + 60 s]; PostgreSQL is
+# down from boundary + 20 s to boundary + 50 s, Redis from boundary + 55 s to
+# boundary + 75 s (the first compared bar closes at boundary + 62 s, while
+# Redis is away); the run ends once the second compared minute has closed.
 start=$(date +%s)
 boundary=$(( (start + 5 + 59) / 60 * 60 ))
 duration=$(( boundary + 128 - start ))
@@ -73,6 +96,10 @@ sleep $(( boundary + 20 - $(date +%s) ))
 pg_cluster_stop && ok "PostgreSQL stopped at $(date +%T)" || bad "could not stop PostgreSQL"
 sleep 30
 pg_cluster_start && ok "PostgreSQL started again at $(date +%T)" || bad "could not restart PostgreSQL"
+sleep $(( boundary + 55 - $(date +%s) ))
+redis_stop; ok "Redis stopped at $(date +%T)"
+sleep 20
+redis_start && ok "Redis started again (empty) at $(date +%T)" || bad "could not restart Redis"
 
 # Metrics a little before the node stops.
 sleep $(( boundary + 110 - $(date +%s) ))
@@ -87,6 +114,10 @@ if [ -n "$mport" ]; then
   [ "${queries%.*}" -gt 0 ] && ok "candle upserts counted ($queries)" || bad "no candle upsert counted"
   [ "${pool%.*}" -eq 2 ] && ok "pool size 2" || bad "db_connection_pool_size is $pool, not 2"
   [ "${avail%.*}" -ge 1 ] && ok "pool available again ($avail)" || bad "no connection available after the outage ($avail)"
+  cerrors=$(metric 'cache_operations_total\{.*operation="error"')
+  refills=$(metric 'cache_operations_total\{.*operation="refill"')
+  [ "${cerrors%.*}" -gt 0 ] && ok "cache errors counted ($cerrors)" || bad "no cache error counted"
+  [ "${refills%.*}" -ge 2 ] && ok "cache refilled after the outage ($refills refills)" || bad "cache refills: $refills"
 else
   bad "node did not report its metrics port"
 fi
@@ -125,4 +156,15 @@ total=$(pg_cluster_psql "SELECT count(*) FROM trades")
   && ok "$got_trades trades of the compared minutes archived" \
   || bad "archived $got_trades trades of the compared minutes, the log has $want_trades"
 [ "$distinct" = "$total" ] && ok "no trade archived twice ($total)" || bad "$total trade rows, $distinct distinct"
+# The cache holds the compared bars again, equal to the database's.
+for sym in BTCUSDT ETHUSDT BNBUSDT; do
+  cached=$(redis-cli -p "$redis_port" zrangebyscore "bars:binance:$sym:1m" "$b_ms" "$last_ms" \
+    | sed -E 's/.*"symbol":"([A-Z]+)".*"open_time":([0-9]+).*"open":"([0-9.]+)".*"close":"([0-9.]+)".*"volume":"([0-9.]+)".*"trade_count":([0-9]+).*/\1,\2,\3,\4,\5,\6/')
+  stored=$(grep "^$sym," "$work/got" | awk -F, '{print $1","$2","$4","$7","$8","$9}')
+  if [ -n "$stored" ] && [ "$cached" = "$stored" ]; then
+    ok "$sym: cache holds the 2 compared bars, equal to the database"
+  else
+    bad "$sym: cache has [$cached], database [$stored]"
+  fi
+done
 exit $fail
