@@ -14,6 +14,9 @@ int run_bars(const arg_list& args);
 /// `csp run`: a platform node.
 int run_node(const arg_list& args);
 
+/// `csp backfill`: historical klines over REST into PostgreSQL.
+int run_backfill(const arg_list& args);
+
 /// `csp migrate`: applies the pending schema migrations.
 int run_migrate(const arg_list& args);
 

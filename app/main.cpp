@@ -17,6 +17,9 @@ commands:
               Runs a platform node: collectors, processing, storage, metrics.
   migrate     [--config FILE] [--mode auto|plain|timescale]
               Applies the pending PostgreSQL schema migrations.
+  backfill    --exchange binance --symbol S --start-date D --end-date D
+              --timeframe TF (--rest-url URL | --live)
+              Historical klines into PostgreSQL, with indicators; resumable.
   help        This text.
 )";
 
@@ -37,6 +40,8 @@ int main(int argc, char** argv) {
     return csp::app::run_node(args);
   if (cmd == "migrate")
     return csp::app::run_migrate(args);
+  if (cmd == "backfill")
+    return csp::app::run_backfill(args);
   if (cmd == "help" || cmd == "--help" || cmd == "-h") {
     std::cout << usage;
     return 0;

@@ -116,6 +116,8 @@ private:
     res.body = std::move(msg.body());
     if (auto it = msg.find(http::field::retry_after); it != msg.end())
       res.retry_after = std::string{it->value()};
+    if (auto it = msg.find("x-mbx-used-weight-1m"); it != msg.end())
+      res.used_weight = std::string{it->value()};
     beast::error_code ignored;
     beast::get_lowest_layer(stream_).socket().shutdown(
       tcp::socket::shutdown_both, ignored);

@@ -15,6 +15,9 @@ struct http_response {
   std::string body;
   /// The Retry-After header as sent (seconds or an HTTP date), or empty.
   std::string retry_after;
+  /// Binance's X-MBX-USED-WEIGHT-1M header (request weight used in the
+  /// current minute), or empty.
+  std::string used_weight;
   /// Why there is no response, e.g. "connect_failed: ...", "timeout".
   std::string error;
 };

@@ -82,6 +82,8 @@ Options:
   --pong-timeout-ms N     close a connection without a pong for N ms (60000)
   --tick-ms N             trade generator period (10)
   --history N             trades kept per symbol for REST (2000000)
+  --past-s N              start the crypto trade history N s in the past
+                          (generated at once; for backfills) (0)
   --duration-s N          stop after N seconds (0 = until SIGINT/SIGTERM)
   --help                  show this text
 
@@ -188,6 +190,7 @@ cli_result parse_cli(const std::vector<std::string>& args) {
     {"--pong-timeout-ms", int_opt(cfg.pong_timeout_ms, 1)},
     {"--tick-ms", int_opt(cfg.tick_ms, 1)},
     {"--history", int_opt(cfg.history, 1)},
+    {"--past-s", int_opt(cfg.past_s, 0)},
     {"--duration-s", int_opt(cfg.duration_s, 0)},
     {"--drop-every-s", int_opt(f.drop_every_s, 0)},
     {"--stall-every-s", int_opt(f.stall_every_s, 0)},

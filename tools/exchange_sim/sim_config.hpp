@@ -65,6 +65,10 @@ struct sim_config {
   std::int64_t tick_ms = 10;
   /// Trades kept per symbol for REST (older ones are forgotten).
   std::int64_t history = 2'000'000;
+  /// Crypto trades start this many seconds before the simulator does:
+  /// that past is generated at once on the first tick (and logged), so
+  /// REST klines and historical trades have history to backfill from.
+  std::int64_t past_s = 0;
   /// Stop after this many seconds (0 = run until a signal).
   std::int64_t duration_s = 0;
   /// Initial fault settings (the control endpoint changes them).

@@ -40,8 +40,8 @@ public:
 struct sim_core {
   /// Creates the state for `cfg` at wall time `start_ms`.
   sim_core(const sim_config& cfg, std::int64_t start_ms)
-      : config(cfg),
-        crypto(cfg.symbols, cfg.rate, cfg.seed, cfg.history, start_ms),
+      : config(cfg), crypto(cfg.symbols, cfg.rate, cfg.seed, cfg.history,
+                       start_ms - cfg.past_s * 1000),
         stocks(cfg.stocks, cfg.seed, start_ms), faults(cfg.faults, cfg.seed) {
     // nop
   }
