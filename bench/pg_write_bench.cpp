@@ -32,8 +32,10 @@ storage::pg_settings bench_settings() {
   return s;
 }
 
+/// One connection per benchmark thread (the writers' pool has one per
+/// writer).
 storage::pg_store& store() {
-  static storage::pg_store s{bench_settings()};
+  thread_local storage::pg_store s{bench_settings()};
   return s;
 }
 
@@ -42,8 +44,10 @@ std::string dump_path(const char* name) {
   return dir == nullptr ? std::string{} : std::string{dir} + "/" + name;
 }
 
-/// 100 symbols x (rows / 100) minutes, starting at minute `first_minute`.
-std::vector<bar> make_bars(std::int64_t rows, std::int64_t first_minute) {
+/// 100 symbols x (rows / 100) minutes, starting at minute `first_minute`;
+/// `tag` keeps the symbols of concurrent threads apart.
+std::vector<bar> make_bars(
+  std::int64_t rows, std::int64_t first_minute, const std::string& tag) {
   std::vector<bar> out;
   out.reserve(static_cast<std::size_t>(rows));
   auto minutes = rows / 100;
@@ -51,7 +55,7 @@ std::vector<bar> make_bars(std::int64_t rows, std::int64_t first_minute) {
     for (std::int64_t m = 0; m < minutes; ++m) {
       bar b;
       b.exchange = "binance";
-      b.symbol = "SYM" + std::to_string(s) + "USDT";
+      b.symbol = tag + "SYM" + std::to_string(s) + "USDT";
       b.open_time_ms = base_ms + (first_minute + m) * minute;
       b.close_time_ms = b.open_time_ms + minute - 1;
       auto px = 4'200'000'000'000 + (m * 7919 + s * 104729) % 100'000'000;
@@ -76,13 +80,15 @@ void bm_candle_upsert(benchmark::State& state) {
   auto rows = state.range(0);
   std::int64_t next_minute = 0;
   std::ofstream dump;
-  if (auto p = dump_path("candles.copy"); !p.empty())
+  auto tag = "T" + std::to_string(state.threads()) + "N"
+    + std::to_string(state.thread_index()) + "X";
+  if (auto p = dump_path("candles.copy"); !p.empty() && state.threads() == 1)
     dump.open(p, std::ios::binary | std::ios::trunc);
   store().connect();
   store().ensure_partitions(base_ms, base_ms + 400 * 86'400'000LL);
   for (auto _ : state) {
     state.PauseTiming();
-    auto bars = make_bars(rows, next_minute);
+    auto bars = make_bars(rows, next_minute, tag);
     next_minute += rows / 100;
     state.ResumeTiming();
     storage::copy_batch b;
@@ -105,7 +111,9 @@ void bm_trade_archive(benchmark::State& state) {
   auto rows = state.range(0);
   std::int64_t next_id = 1;
   std::ofstream dump;
-  if (auto p = dump_path("trades.copy"); !p.empty())
+  auto tag = "T" + std::to_string(state.threads()) + "N"
+    + std::to_string(state.thread_index()) + "X";
+  if (auto p = dump_path("trades.copy"); !p.empty() && state.threads() == 1)
     dump.open(p, std::ios::binary | std::ios::trunc);
   store().connect();
   for (auto _ : state) {
@@ -114,7 +122,7 @@ void bm_trade_archive(benchmark::State& state) {
     std::vector<trade_batch> batches;
     auto per_symbol = rows / 10;
     for (int s = 0; s < 10; ++s) {
-      trade_batch tb{"binance", "SYM" + std::to_string(s) + "USDT", {}};
+      trade_batch tb{"binance", tag + "SYM" + std::to_string(s) + "USDT", {}};
       tb.trades.reserve(static_cast<std::size_t>(per_symbol));
       for (std::int64_t i = 0; i < per_symbol; ++i) {
         trade t;
@@ -157,6 +165,19 @@ BENCHMARK(bm_candle_upsert)
 BENCHMARK(bm_trade_archive)
   ->Arg(50'000)
   ->Iterations(10)
+  ->Unit(benchmark::kMillisecond)
+  ->UseRealTime();
+// Two writers at once, as the pool does (rows/s summed over both).
+BENCHMARK(bm_candle_upsert)
+  ->Arg(20'000)
+  ->Iterations(10)
+  ->Threads(2)
+  ->Unit(benchmark::kMillisecond)
+  ->UseRealTime();
+BENCHMARK(bm_trade_archive)
+  ->Arg(50'000)
+  ->Iterations(10)
+  ->Threads(2)
   ->Unit(benchmark::kMillisecond)
   ->UseRealTime();
 

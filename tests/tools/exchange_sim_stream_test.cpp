@@ -286,8 +286,10 @@ CAF_TEST(stream faults are visible and the log holds every trade once) {
     CAF_CHECK(log.count(id) == 1 && log.at(id) == t);
   for (auto id : missing)
     CAF_CHECK_EQUAL(log.count(id), 1u);
+  // Every missing id was skipped, except possibly the one just below the
+  // last id read: a reordered trade still held back when reading stopped.
   CAF_CHECK_LESS_OR_EQUAL(
-    static_cast<std::int64_t>(missing.size()), stats.faults.skips);
+    static_cast<std::int64_t>(missing.size()), stats.faults.skips + 1);
 }
 
 CAF_TEST(tls streams and rest work with the generated certificate) {
