@@ -79,10 +79,27 @@ CAF_TEST(every seed table metric is catalogued with a valid name) {
   }
 }
 
+CAF_TEST(bar completion buckets resolve the grace period) {
+  // Measured from the bar's end boundary: the grace period (2 s by
+  // default) plus the timer's slack; revisions come up to the allowed
+  // lateness (300 s) later.
+  auto* spec = find_metric("bar_completion_duration_seconds");
+  CAF_REQUIRE(spec != nullptr);
+  const auto& b = spec->buckets;
+  size_t around_grace = 0;
+  for (auto x : b)
+    if (x >= 2.0 && x <= 2.5)
+      ++around_grace;
+  CAF_CHECK_GREATER_OR_EQUAL(around_grace, 5u);
+  CAF_CHECK_GREATER_OR_EQUAL(b.back(), 300.0);
+  CAF_CHECK_LESS_OR_EQUAL(b.front(), 0.01);
+  for (size_t i = 1; i < b.size(); ++i)
+    CAF_CHECK_LESS(b[i - 1], b[i]);
+}
+
 CAF_TEST(histogram buckets resolve sub - millisecond and hit the targets) {
   // Targets from the monitoring seed.
   std::vector<std::pair<std::string, double>> targets{
-    {"bar_completion_duration_seconds", 0.1},
     {"indicator_calculation_duration_seconds", 0.2},
     {"feature_calculation_duration_seconds", 0.2},
     {"http_request_duration_seconds", 0.1},
@@ -113,6 +130,8 @@ CAF_TEST(format_bound writes the shortest exact form) {
   CAF_CHECK_EQUAL(format_bound(0.00025), "0.00025");
   CAF_CHECK_EQUAL(format_bound(1.0), "1");
   CAF_CHECK_EQUAL(format_bound(2.5), "2.5");
+  CAF_CHECK_EQUAL(format_bound(10.0), "10");
+  CAF_CHECK_EQUAL(format_bound(300.0), "300");
 }
 
 CAF_TEST(the table renders one row per family) {

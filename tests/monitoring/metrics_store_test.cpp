@@ -159,23 +159,23 @@ CAF_TEST(histogram buckets are cumulative over the catalogue bounds) {
   // Hand-picked observations: 30 us, 300 us, 3 ms, 80 ms, 300 ms, 5 s.
   std::vector<double> obs{0.00003, 0.0003, 0.003, 0.08, 0.3, 5.0};
   for (auto v : obs)
-    CAF_CHECK_EQUAL(
-      store.apply(entry(metric_kind::histogram_observe,
-        "bar_completion_duration_seconds", {{"timeframe", "1m"}}, v)),
+    CAF_CHECK_EQUAL(store.apply(entry(metric_kind::histogram_observe,
+                      "db_query_duration_seconds",
+                      {{"operation", "upsert"}, {"table", "candles"}}, v)),
       update_error::none);
   auto x = scrape(store);
-  CAF_CHECK_EQUAL(x.types["bar_completion_duration_seconds"], "histogram");
+  CAF_CHECK_EQUAL(x.types["db_query_duration_seconds"], "histogram");
   // Expected cumulative counts, derived by hand from the documented bounds
-  // 0.0001 .. 1 (100 us up to 1 s).
+  // 0.0001 .. 2.5 (100 us up to 2.5 s).
   std::vector<std::pair<double, double>> expected{{0.0001, 1}, {0.00025, 1},
     {0.0005, 2}, {0.001, 2}, {0.0025, 2}, {0.005, 3}, {0.01, 3}, {0.025, 3},
-    {0.05, 3}, {0.1, 4}, {0.25, 4}, {0.5, 5}, {1.0, 5}};
+    {0.05, 3}, {0.1, 4}, {0.25, 4}, {0.5, 5}, {1.0, 5}, {2.5, 5}};
   size_t buckets = 0;
   for (const auto& s : x.samples) {
-    if (s.name != "bar_completion_duration_seconds_bucket")
+    if (s.name != "db_query_duration_seconds_bucket")
       continue;
     ++buckets;
-    CAF_CHECK_EQUAL(s.labels.at("timeframe"), "1m");
+    CAF_CHECK_EQUAL(s.labels.at("table"), "candles");
     bool ok = false;
     auto le = csp::test::parse_number(s.labels.at("le"), ok);
     CAF_REQUIRE(ok);
@@ -192,11 +192,11 @@ CAF_TEST(histogram buckets are cumulative over the catalogue bounds) {
     CAF_CHECK(found);
   }
   CAF_CHECK_EQUAL(buckets, expected.size() + 1);
-  CAF_CHECK_EQUAL(
-    x.value("bar_completion_duration_seconds_count", {{"timeframe", "1m"}}),
+  CAF_CHECK_EQUAL(x.value("db_query_duration_seconds_count",
+                    {{"operation", "upsert"}, {"table", "candles"}}),
     6.0);
-  auto sum
-    = x.value("bar_completion_duration_seconds_sum", {{"timeframe", "1m"}});
+  auto sum = x.value("db_query_duration_seconds_sum",
+    {{"operation", "upsert"}, {"table", "candles"}});
   CAF_REQUIRE(sum);
   CAF_CHECK(std::abs(*sum - 5.38333) < 1e-9);
 }
