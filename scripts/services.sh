@@ -45,7 +45,7 @@ pg_dir() {
     return
   fi
   mkdir -p "$data"
-  if runuser -u postgres -- test -x "$data"; then
+  if (cd / && runuser -u postgres -- test -x "$data"); then
     mkdir -p "$data/pg"
   else
     local alt
@@ -74,7 +74,7 @@ pg_ready() {
   "$pg_bin/pg_isready" -q -h "${DB_HOST:-127.0.0.1}" -p "$db_port" -t 2
 }
 
-as_postgres() { runuser -u postgres -- "$@"; }
+as_postgres() { (cd / && runuser -u postgres -- "$@"); }
 
 start_postgres() {
   if [ -n "${DB_HOST:-}" ]; then
