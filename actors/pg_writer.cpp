@@ -49,7 +49,8 @@ struct pg_writer_state {
   monitoring::metric_batch metrics;
   monitoring::metric_batch::series_id pool_size = 0;
   monitoring::metric_batch::series_id pool_available = 0;
-  /// Whether this writer counts as available in the pool gauge.
+  /// Whether this writer counts as available in the pool gauge: connected
+  /// (its last operation succeeded) and not inside a database operation.
   bool available = false;
   /// No write is tried before this steady time (after a failure).
   std::int64_t retry_at_ms = 0;
@@ -134,6 +135,13 @@ struct pg_writer_state {
   bool try_write(const copy_batch& b) {
     auto table = std::string{storage::to_string(b.table)};
     auto op = b.table == table_kind::trades ? "copy" : "upsert";
+    // The connection is busy for the duration of the write: the pool gauge
+    // says so right away (a long write would otherwise hide it until the
+    // next metrics tick).
+    if (available) {
+      set_available(false);
+      send_metrics();
+    }
     auto start = std::chrono::steady_clock::now();
     try {
       store->write(b);

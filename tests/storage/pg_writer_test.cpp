@@ -238,8 +238,10 @@ CAF_TEST(everything the pipeline sends is stored once) {
   stop(storage);
   CAF_CHECK_GREATER(metrics->sum("db_queries_total", "candles"), 0.0);
   CAF_CHECK_EQUAL(metrics->sum("db_errors_total"), 0.0);
-  // Every writer added itself to the pool and left it on stop.
+  // Every writer added itself to the pool and left it on stop; each
+  // available/busy change was undone.
   CAF_CHECK_EQUAL(metrics->sum("db_connection_pool_size"), 0.0);
+  CAF_CHECK_EQUAL(metrics->sum("db_connection_pool_available"), 0.0);
 }
 
 CAF_TEST(a database outage spools and replays without losing a row) {
