@@ -248,8 +248,10 @@ caf::behavior shard(shard_actor* self, processing_options opts) {
         for (const auto& t : batch.trades)
           if (inst.bars->add(t))
             accepted.trades.push_back(t);
+        // One message shared by every trade sink (no copy per sink).
+        auto msg = caf::make_message(std::move(accepted));
         for (auto& sink : st.opts.trade_sinks)
-          self->send(sink, accepted);
+          self->send(sink, msg);
       }
       drain(st, inst, st.opts.now_ms());
       publish(self);

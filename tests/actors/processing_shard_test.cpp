@@ -26,6 +26,7 @@ struct received {
   std::vector<indicator_snapshot> snapshots;
   std::vector<quality_report> reports;
   std::vector<metric_entry> metrics;
+  std::vector<trade_batch> trades;
 };
 
 caf::behavior recorder(caf::event_based_actor*, std::shared_ptr<received> r) {
@@ -37,6 +38,7 @@ caf::behavior recorder(caf::event_based_actor*, std::shared_ptr<received> r) {
       r->snapshots.insert(r->snapshots.end(), xs.begin(), xs.end());
     },
     [=](const quality_report& x) { r->reports.push_back(x); },
+    [=](const trade_batch& x) { r->trades.push_back(x); },
     [=](const metric_update& x) {
       r->metrics.insert(r->metrics.end(), x.entries.begin(), x.entries.end());
     },
@@ -68,6 +70,7 @@ struct fixture : test_coordinator_fixture<shard_config> {
     opts.quality_report_ms = 1000;
     opts.metrics = sink;
     opts.sinks = {sink};
+    opts.trade_sinks = {sink};
     auto c = clock;
     opts.now_ms = [c] { return *c; };
     shard = actors::spawn_processing_shard(sys, std::move(opts));
@@ -195,6 +198,21 @@ CAF_TEST(a revision re - emits the bar and its indicator values) {
   CAF_CHECK_EQUAL(out->snapshots[1].open_time_ms, t0);
   CAF_CHECK_NOT_EQUAL(out->snapshots[1].get(indicator::vwap),
     out->snapshots[0].get(indicator::vwap));
+}
+
+CAF_TEST(trade sinks get the accepted trades without duplicates) {
+  send_trades({make_trade(1, 100, t0 + 1000), make_trade(2, 101, t0 + 2000),
+    make_trade(1, 100, t0 + 1000)});
+  send_trades({make_trade(2, 101, t0 + 2000), make_trade(3, 102, t0 + 3000)});
+  CAF_REQUIRE_EQUAL(out->trades.size(), 2u);
+  std::vector<int64_t> ids;
+  for (const auto& b : out->trades) {
+    CAF_CHECK_EQUAL(b.exchange, "binance");
+    CAF_CHECK_EQUAL(b.symbol, "BTCUSDT");
+    for (const auto& t : b.trades)
+      ids.push_back(t.id);
+  }
+  CAF_CHECK_EQUAL(ids, (std::vector<int64_t>{1, 2, 3}));
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
