@@ -337,16 +337,15 @@ int run_backfill(const arg_list& args) {
     if (!res.used_weight.empty()) {
       // The exchange's own count: stay under 90 % of its per-minute limit.
       long long used = 0;
-      auto [p, ec] = std::from_chars(res.used_weight.data(),
-        res.used_weight.data() + res.used_weight.size(), used);
-      if (ec == std::errc{} && used >= o.max_weight * 9 / 10) {
+      const auto* end = res.used_weight.data() + res.used_weight.size();
+      auto [p, ec] = std::from_chars(res.used_weight.data(), end, used);
+      if (ec == std::errc{} && p == end && used >= o.max_weight * 9 / 10) {
         auto to_next_minute = 60'000 - wall_ms() % 60'000 + 100;
         std::cerr << "csp backfill: used weight " << used << ", pausing "
                   << to_next_minute << " ms\n";
         if (!pause_ms(to_next_minute))
           break;
       }
-      (void)p;
     }
     std::string err;
     auto bars = actors::parse_klines(res.body, o.exchange, o.symbol, tf, err);
