@@ -2,7 +2,8 @@
 # csp backfill against the simulator's REST klines (two days of generated
 # history): interrupted after its first page and resumed, it stores every
 # closed 1m bar once, equal to `csp bars` on the simulator's trade log, and
-# the same indicators as an uninterrupted backfill; bad input is refused.
+# the same indicators as an uninterrupted backfill (which waits out HTTP
+# 429 answers); bad input is refused.
 # Uses the PostgreSQL server from DB_* (scripts/services.sh), in databases
 # of its own. Usage: backfill_test.sh <csp> <csp-exchange-sim>
 set -u
@@ -76,8 +77,12 @@ grep -q "resuming after" "$work/run2.out" && ok "second run resumed" || bad "sec
 [ $rc -eq 0 ] && ok "second run finished" || bad "second run exit status $rc: $(cat "$work/run2.out")"
 grep -q "periods (100%)" "$work/run2.out" && ok "progress shown: $(grep 'periods (' "$work/run2.out" | tail -1)" || bad "no progress lines: $(cat "$work/run2.out")"
 
-# Uninterrupted reference run into the second database.
+# Uninterrupted reference run into the second database, through two
+# HTTP 429 answers (Retry-After 1 s) that it must wait out.
+curl -s -XPOST -d '{"http_429_next":2,"retry_after_s":1}' "$url/control/faults" >/dev/null
 DB_NAME=${dbs[1]} "$csp" backfill "${args[@]}" >"$work/ref.out" 2>&1 || bad "reference run failed: $(cat "$work/ref.out")"
+limited=$(grep -c "rate limited (HTTP 429), waiting 1 s" "$work/ref.out")
+[ "$limited" -eq 2 ] && ok "reference run waited out two 429 answers" || bad "429 handling: $(cat "$work/ref.out")"
 
 # Every closed minute of the simulated history, once, equal to csp bars.
 export_bars() { # db
