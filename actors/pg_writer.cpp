@@ -154,7 +154,11 @@ struct pg_writer_state {
                         {{"operation", op}, {"table", table}}),
         secs);
       mem->stats.rows_written += static_cast<std::int64_t>(b.row_count);
+      // Idle again: said at once too, or frequent writes would net the
+      // busy/idle deltas to zero between metric ticks and the gauge would
+      // keep showing the connection busy.
       set_available(true);
+      send_metrics();
       retry_delay_ms = opts.retry_min_ms;
       retry_at_ms = 0;
       return true;
