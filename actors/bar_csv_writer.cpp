@@ -11,6 +11,7 @@
 #include "caf/stateful_actor.hpp"
 
 #include "messages/type_ids.hpp"
+#include "messages/calendar.hpp"
 
 namespace csp::actors {
 
@@ -69,12 +70,6 @@ struct writer_state {
   }
 };
 
-std::int64_t now_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch())
-    .count();
-}
-
 caf::behavior writer(
   caf::stateful_actor<writer_state>* self, bar_csv_options opts) {
   auto& st = self->state;
@@ -104,7 +99,7 @@ caf::behavior writer(
     [](const messages::quality_report&) {},
     [=](messages::flush_timer_atom) {
       auto& s = self->state;
-      s.write(now_ms() - s.opts.final_after_ms);
+      s.write(messages::wall_clock_ms() - s.opts.final_after_ms);
       self->delayed_send(self, std::chrono::milliseconds{s.opts.flush_ms},
         messages::flush_timer_atom_v);
     },

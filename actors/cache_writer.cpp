@@ -11,16 +11,11 @@
 
 #include "messages/type_ids.hpp"
 #include "monitoring/metrics_batch.hpp"
+#include "messages/calendar.hpp"
 
 namespace csp::actors {
 
 namespace {
-
-std::int64_t system_now_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch())
-    .count();
-}
 
 /// One cache_operations_total series per field of cache_store_counters.
 struct operation_series {
@@ -130,7 +125,7 @@ caf::behavior cache_writer(
   auto& st = self->state;
   st.opts = std::move(opts);
   if (!st.opts.now_ms)
-    st.opts.now_ms = system_now_ms;
+    st.opts.now_ms = messages::wall_clock_ms;
   st.retry_ms = st.opts.retry_initial_ms;
   st.store = std::make_unique<storage::cache_store>(
     st.opts.redis, st.opts.store, st.opts.now_ms);

@@ -17,6 +17,7 @@
 #include "storage/copy_batch.hpp"
 #include "storage/pg_store.hpp"
 #include "storage/spool.hpp"
+#include "messages/calendar.hpp"
 
 namespace csp::actors {
 
@@ -26,18 +27,6 @@ using monitoring::log_event;
 
 using storage::copy_batch;
 using storage::table_kind;
-
-std::int64_t steady_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(steady_clock::now().time_since_epoch())
-    .count();
-}
-
-std::int64_t wall_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch())
-    .count();
-}
 
 struct pg_writer_state {
   pg_writer_options opts;
@@ -125,7 +114,7 @@ struct pg_writer_state {
 
   void note_rows(std::size_t n) {
     if (mem->rows == 0)
-      mem->oldest_ms = steady_ms();
+      mem->oldest_ms = messages::steady_clock_ms();
     mem->rows += n;
   }
 
@@ -173,7 +162,7 @@ struct pg_writer_state {
             {{"writer", opts.name}, {"error_type", e.error_type()},
               {"error", e.what()}});
         set_available(false);
-        retry_at_ms = steady_ms() + retry_delay_ms;
+        retry_at_ms = messages::steady_clock_ms() + retry_delay_ms;
         retry_delay_ms = std::min(retry_delay_ms * 2, opts.retry_max_ms);
         return false;
       }
@@ -197,7 +186,7 @@ struct pg_writer_state {
 
   /// Replays spooled batches, oldest first, while the database takes them.
   void replay() {
-    if (!spool->has_pending() || steady_ms() < retry_at_ms)
+    if (!spool->has_pending() || messages::steady_clock_ms() < retry_at_ms)
       return;
     auto before = spool->pending();
     while (spool->has_pending()) {
@@ -248,7 +237,8 @@ struct pg_writer_state {
     for (const auto& b : batches) {
       if (b.empty())
         continue;
-      if (spool->has_pending() || steady_ms() < retry_at_ms || !try_write(b))
+      if (spool->has_pending() || messages::steady_clock_ms() < retry_at_ms
+        || !try_write(b))
         to_spool(b);
     }
     // Only now: a crash before this point re-delivers (idempotently).
@@ -260,12 +250,13 @@ struct pg_writer_state {
   }
 
   void maintain() {
-    if (!opts.maintain_partitions || steady_ms() < next_maintenance_ms
-      || steady_ms() < retry_at_ms)
+    if (!opts.maintain_partitions
+      || messages::steady_clock_ms() < next_maintenance_ms
+      || messages::steady_clock_ms() < retry_at_ms)
       return;
-    next_maintenance_ms = steady_ms() + opts.maintenance_ms;
+    next_maintenance_ms = messages::steady_clock_ms() + opts.maintenance_ms;
     try {
-      auto now = wall_ms();
+      auto now = messages::wall_clock_ms();
       store->ensure_partitions(now, now + opts.partitions_ahead_ms);
       auto dropped = store->drop_expired(now, opts.retention_ms);
       for (const auto& partition : dropped)
@@ -275,18 +266,19 @@ struct pg_writer_state {
     } catch (const storage::pg_error& e) {
       metrics.add(metrics.counter("db_errors_total",
         {{"operation", "maintenance"}, {"error_type", e.error_type()}}));
-      next_maintenance_ms = steady_ms() + opts.retry_max_ms;
+      next_maintenance_ms = messages::steady_clock_ms() + opts.retry_max_ms;
     }
   }
 
   void tick() {
-    if (mem->rows > 0 && steady_ms() - mem->oldest_ms >= opts.flush_age_ms)
+    if (mem->rows > 0
+      && messages::steady_clock_ms() - mem->oldest_ms >= opts.flush_age_ms)
       flush();
     else
       replay();
     maintain();
-    if (steady_ms() >= next_metrics_ms) {
-      next_metrics_ms = steady_ms() + 1000;
+    if (messages::steady_clock_ms() >= next_metrics_ms) {
+      next_metrics_ms = messages::steady_clock_ms() + 1000;
       send_metrics();
     }
   }

@@ -14,6 +14,7 @@
 #include "actors/indicator_series.hpp"
 #include "messages/type_ids.hpp"
 #include "monitoring/logging.hpp"
+#include "messages/calendar.hpp"
 
 namespace csp::actors {
 
@@ -29,12 +30,6 @@ constexpr std::size_t tf_count = messages::all_timeframes.size();
 
 std::size_t tf_index(timeframe tf) noexcept {
   return static_cast<std::size_t>(tf);
-}
-
-std::int64_t system_now_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch())
-    .count();
 }
 
 /// Collects what an aggregator emits until the shard drains it.
@@ -224,7 +219,7 @@ void flush_metrics(shard_actor* self, std::int64_t now) {
 
 caf::behavior shard(shard_actor* self, processing_options opts) {
   if (!opts.now_ms)
-    opts.now_ms = system_now_ms;
+    opts.now_ms = messages::wall_clock_ms;
   self->state.opts = std::move(opts);
   // A sink that cannot handle a message answers with an error; that must
   // not take the shard down (CAF's default quits on an unhandled error).

@@ -17,6 +17,7 @@
 #include "messages/type_ids.hpp"
 #include "net/http_client.hpp"
 #include "net/url.hpp"
+#include "messages/calendar.hpp"
 
 namespace csp::actors {
 
@@ -24,12 +25,6 @@ namespace {
 
 // Internal signal from the I/O thread; never crosses nodes.
 using poll_reply_atom = caf::atom_constant<caf::atom("poll_reply")>;
-
-std::int64_t wall_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-    std::chrono::system_clock::now().time_since_epoch())
-    .count();
-}
 
 struct ticker_state {
   backoff retry;
@@ -99,7 +94,7 @@ void report(self_ptr self, stock_poller_impl& st, bool ok, std::string reason) {
   ev.outcome = ok ? messages::collector_outcome::success
                   : messages::collector_outcome::failure;
   ev.reason = std::move(reason);
-  ev.time_ms = wall_ms();
+  ev.time_ms = messages::wall_clock_ms();
   self->send(st.supervisor, std::move(ev));
 }
 
@@ -129,7 +124,7 @@ void flush_metrics(self_ptr self, stock_poller_impl& st) {
 }
 
 void poll_all(self_ptr self, const impl_ptr& st) {
-  auto now = wall_ms();
+  auto now = messages::wall_clock_ms();
   auto addr = caf::actor_cast<caf::actor_addr>(self);
   for (auto& [sym, ts] : st->tickers) {
     if (ts.in_flight || now < ts.not_before_ms || !st->market_open(sym, now))
@@ -154,7 +149,7 @@ void on_reply(self_ptr self, const impl_ptr& st, const std::string& sym,
     return; // removed meanwhile
   auto& ts = it->second;
   ts.in_flight = false;
-  auto now = wall_ms();
+  auto now = messages::wall_clock_ms();
   if (status == 429) {
     count_error(*st, "rate_limited");
     auto secs = net::parse_retry_after_seconds(retry_after);
@@ -228,12 +223,12 @@ caf::behavior stock_poller(caf::stateful_actor<stock_poller_state>* self,
   }
   for (auto& sym : st->opts.symbols)
     st->tickers.emplace(sym, st->make_ticker());
-  st->last_metrics_ms = wall_ms();
+  st->last_metrics_ms = messages::wall_clock_ms();
   self->send(self, messages::poll_atom_v);
   return {
     [=](messages::poll_atom) {
       poll_all(self, st);
-      auto now = wall_ms();
+      auto now = messages::wall_clock_ms();
       if (now - st->last_metrics_ms >= st->opts.metrics_flush_ms) {
         st->last_metrics_ms = now;
         flush_metrics(self, *st);

@@ -14,16 +14,11 @@
 
 #include "messages/type_ids.hpp"
 #include "monitoring/logging.hpp"
+#include "messages/calendar.hpp"
 
 namespace csp::actors {
 
 namespace {
-
-std::int64_t steady_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(steady_clock::now().time_since_epoch())
-    .count();
-}
 
 /// One writer position in the pool.
 struct slot {
@@ -63,7 +58,7 @@ void start_slot(storage_actor* self, std::size_t i) {
   auto& s = self->state.slots[i];
   s.handle = spawn_pg_writer(self, s.opts);
   self->monitor(s.handle);
-  s.policy.on_start(steady_ms());
+  s.policy.on_start(messages::steady_clock_ms());
   auto held = std::move(s.held);
   s.held.clear();
   for (auto& msg : held)
@@ -197,7 +192,7 @@ caf::behavior storage_supervisor(storage_actor* self, storage_options opts) {
         self->quit(st.stop_reason);
         return;
       }
-      auto decision = s.policy.on_exit(steady_ms());
+      auto decision = s.policy.on_exit(messages::steady_clock_ms());
       if (decision.what == restart_decision::action::escalate) {
         monitoring::log_event(*st.log, config::log_level::error,
           "writer exceeded its restart limit; storage escalates",

@@ -78,18 +78,6 @@ bool parse_date(const std::string& s, std::int64_t& day) {
   return back.year == y && back.month == m && back.day == d;
 }
 
-std::int64_t wall_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch())
-    .count();
-}
-
-std::int64_t steady_ns() {
-  using namespace std::chrono;
-  return duration_cast<nanoseconds>(steady_clock::now().time_since_epoch())
-    .count();
-}
-
 /// Sleeps `ms` unless a stop signal arrives; returns false when stopped.
 bool pause_ms(std::int64_t ms) {
   auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds{ms};
@@ -229,8 +217,8 @@ int run_backfill(const arg_list& args) {
   const std::int64_t day = 86'400'000;
   const auto range_start = start_day * day;
   // The last bar that has closed by now, within the last requested day.
-  auto range_end = std::min(
-    (end_day + 1) * day - 1, messages::bucket_open(wall_ms(), tf) - 1);
+  auto range_end = std::min((end_day + 1) * day - 1,
+    messages::bucket_open(messages::wall_clock_ms(), tf) - 1);
   if (range_end < range_start) {
     std::cout << "csp backfill: nothing to do: the range has no closed "
               << messages::to_string(tf) << " bar yet\n";
@@ -285,7 +273,7 @@ int run_backfill(const arg_list& args) {
   actors::token_bucket_config bc;
   bc.capacity = std::max<std::int64_t>(actors::klines_weight, o.max_weight / 4);
   bc.refill_per_second = static_cast<double>(o.max_weight) / 60.0;
-  actors::token_bucket bucket{bc, steady_ns()};
+  actors::token_bucket bucket{bc, messages::steady_clock_ns()};
   std::int64_t stored = 0;
   std::int64_t requests = 0;
   int failures = 0;
@@ -293,10 +281,11 @@ int run_backfill(const arg_list& args) {
   while (from <= range_end) {
     if (stop_signal.load() != 0)
       break;
-    if (auto wait = bucket.retry_after_ns(actors::klines_weight, steady_ns());
+    if (auto wait = bucket.retry_after_ns(
+          actors::klines_weight, messages::steady_clock_ns());
         wait && *wait > 0 && !pause_ms(*wait / 1'000'000 + 1))
       break;
-    bucket.try_acquire(actors::klines_weight, steady_ns());
+    bucket.try_acquire(actors::klines_weight, messages::steady_clock_ns());
     auto u = *base.value;
     u.target = actors::klines_target(o.symbol, tf, from, range_end, 1000);
     auto res = fetch(io, u);
@@ -340,7 +329,7 @@ int run_backfill(const arg_list& args) {
       const auto* end = res.used_weight.data() + res.used_weight.size();
       auto [p, ec] = std::from_chars(res.used_weight.data(), end, used);
       if (ec == std::errc{} && p == end && used >= o.max_weight * 9 / 10) {
-        auto to_next_minute = 60'000 - wall_ms() % 60'000 + 100;
+        auto to_next_minute = 60'000 - messages::wall_clock_ms() % 60'000 + 100;
         std::cerr << "csp backfill: used weight " << used << ", pausing "
                   << to_next_minute << " ms\n";
         if (!pause_ms(to_next_minute))
@@ -357,7 +346,7 @@ int run_backfill(const arg_list& args) {
     // Only closed bars inside the range.
     while (!bars->empty()
       && (bars->back().open_time_ms > range_end
-        || bars->back().close_time_ms >= wall_ms()))
+        || bars->back().close_time_ms >= messages::wall_clock_ms()))
       bars->pop_back();
     if (bars->empty())
       break; // the exchange has nothing more in the range

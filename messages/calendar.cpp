@@ -1,6 +1,7 @@
 #include "messages/calendar.hpp"
 
 #include <algorithm>
+#include <chrono>
 
 namespace csp::messages {
 
@@ -76,6 +77,24 @@ std::string utc_ms_text(std::int64_t ms) {
   char buf[utc_ms_text_size + 1];
   format_utc_ms(ms, buf);
   return std::string{buf, utc_ms_text_size};
+}
+
+std::int64_t wall_clock_ms() noexcept {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch())
+    .count();
+}
+
+std::int64_t steady_clock_ms() noexcept {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(steady_clock::now().time_since_epoch())
+    .count();
+}
+
+std::int64_t steady_clock_ns() noexcept {
+  using namespace std::chrono;
+  return duration_cast<nanoseconds>(steady_clock::now().time_since_epoch())
+    .count();
 }
 
 } // namespace csp::messages

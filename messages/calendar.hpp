@@ -1,7 +1,8 @@
 #pragma once
 
-// Proleptic Gregorian calendar arithmetic on UTC day numbers, and UTC
-// timestamps as text. No time zone database here (see actors/market_hours).
+// Proleptic Gregorian calendar arithmetic on UTC day numbers, UTC
+// timestamps as text, and the clocks the actors read. No time zone database
+// here (see actors/market_hours).
 
 #include <cstddef>
 #include <cstdint>
@@ -33,5 +34,15 @@ void format_utc_ms(std::int64_t ms, char* buf) noexcept;
 
 /// format_utc_ms as a string.
 std::string utc_ms_text(std::int64_t ms);
+
+/// The wall clock (std::chrono::system_clock) in ms since the epoch.
+std::int64_t wall_clock_ms() noexcept;
+
+/// A monotonic clock (std::chrono::steady_clock) in ms, for timeouts and
+/// durations; its epoch is unspecified.
+std::int64_t steady_clock_ms() noexcept;
+
+/// The same monotonic clock in ns.
+std::int64_t steady_clock_ns() noexcept;
 
 } // namespace csp::messages

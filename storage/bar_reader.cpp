@@ -5,6 +5,8 @@
 #include <set>
 #include <utility>
 
+#include "messages/calendar.hpp"
+
 namespace csp::storage {
 
 namespace {
@@ -14,12 +16,6 @@ namespace {
 constexpr std::string_view add_if_absent_script
   = "if redis.call('ZCOUNT', KEYS[1], ARGV[1], ARGV[1]) == 0 then "
     "redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2]) return 1 end return 0";
-
-std::int64_t system_now_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch())
-    .count();
-}
 
 bool parse_score(const std::string& s, std::int64_t& out) noexcept {
   auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
@@ -58,7 +54,7 @@ bar_reader::bar_reader(
     : client_(std::move(redis)), opts_(std::move(opts)), keys_(opts_.prefix),
       db_(std::move(db)) {
   if (!opts_.now_ms)
-    opts_.now_ms = system_now_ms;
+    opts_.now_ms = messages::wall_clock_ms;
 }
 
 bar_read_stats bar_reader::take_stats() noexcept {
