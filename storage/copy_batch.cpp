@@ -1,6 +1,7 @@
 #include "storage/copy_batch.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <tuple>
@@ -37,8 +38,8 @@ void put_units(std::string& out, messages::int128 units) {
 
 void put_int(std::string& out, std::int64_t x) {
   char buf[24];
-  auto n = std::snprintf(buf, sizeof(buf), "%lld", static_cast<long long>(x));
-  out.append(buf, static_cast<std::size_t>(n));
+  auto res = std::to_chars(buf, buf + sizeof(buf), x);
+  out.append(buf, res.ptr);
 }
 
 void put_double(std::string& out, double x) {
@@ -61,6 +62,25 @@ void put_id(std::string& out, std::int64_t id) {
     out += "\\N";
   else
     put_int(out, id);
+}
+
+/// Starts a row with its key columns: time, exchange, symbol and, when
+/// given, the timeframe; counts the row.
+void begin_row(copy_batch& out, std::int64_t time_ms,
+  const std::string& exchange, const std::string& symbol,
+  const messages::timeframe* tf = nullptr) {
+  auto& s = out.rows;
+  track_time(out, time_ms);
+  ++out.row_count;
+  put_time(s, time_ms);
+  s += '\t';
+  append_copy_text(s, exchange);
+  s += '\t';
+  append_copy_text(s, symbol);
+  if (tf != nullptr) {
+    s += '\t';
+    s += messages::to_string(*tf);
+  }
 }
 
 // Key of a bar or snapshot: one upsert row.
@@ -179,14 +199,7 @@ void append_trades(copy_batch& out, const messages::trade_batch& batch) {
 
 void append_candle(copy_batch& out, const messages::bar& b) {
   auto& s = out.rows;
-  track_time(out, b.open_time_ms);
-  put_time(s, b.open_time_ms);
-  s += '\t';
-  append_copy_text(s, b.exchange);
-  s += '\t';
-  append_copy_text(s, b.symbol);
-  s += '\t';
-  s += messages::to_string(b.tf);
+  begin_row(out, b.open_time_ms, b.exchange, b.symbol, &b.tf);
   for (auto units : {messages::int128{b.open.units},
          messages::int128{b.high.units}, messages::int128{b.low.units},
          messages::int128{b.close.units}, b.volume.units, b.quote_volume.units,
@@ -205,36 +218,22 @@ void append_candle(copy_batch& out, const messages::bar& b) {
   s += '\t';
   put_int(s, b.revision);
   s += '\n';
-  ++out.row_count;
 }
 
 void append_indicators(
   copy_batch& out, const messages::indicator_snapshot& snap) {
   auto& s = out.rows;
-  track_time(out, snap.open_time_ms);
-  put_time(s, snap.open_time_ms);
-  s += '\t';
-  append_copy_text(s, snap.exchange);
-  s += '\t';
-  append_copy_text(s, snap.symbol);
-  s += '\t';
-  s += messages::to_string(snap.tf);
+  begin_row(out, snap.open_time_ms, snap.exchange, snap.symbol, &snap.tf);
   for (double v : snap.values) {
     s += '\t';
     put_double(s, v);
   }
   s += '\n';
-  ++out.row_count;
 }
 
 void append_quality(copy_batch& out, const messages::quality_report& rep) {
   auto& s = out.rows;
-  track_time(out, rep.time_ms);
-  put_time(s, rep.time_ms);
-  s += '\t';
-  append_copy_text(s, rep.exchange);
-  s += '\t';
-  append_copy_text(s, rep.symbol);
+  begin_row(out, rep.time_ms, rep.exchange, rep.symbol);
   s += '\t';
   put_int(s, rep.window_ms);
   s += '\t';
@@ -253,7 +252,6 @@ void append_quality(copy_batch& out, const messages::quality_report& rep) {
   s += '\t';
   append_copy_text(s, issues.dump());
   s += '\n';
-  ++out.row_count;
 }
 
 std::vector<messages::bar> newest_revisions(std::vector<messages::bar> bars) {
