@@ -185,10 +185,9 @@ int run_backfill(const arg_list& args) {
     return usage_error("--exchange must be binance, got '" + o.exchange + "'");
   if (o.symbol.empty() || o.symbol.size() > 32)
     return usage_error("--symbol is required (e.g. BTCUSDT)");
-  for (char c : o.symbol)
-    if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')))
-      return usage_error(
-        "invalid symbol '" + o.symbol + "' (upper-case letters and digits)");
+  if (config::check_symbol(o.symbol, ""))
+    return usage_error(
+      "invalid symbol '" + o.symbol + "' (upper-case letters and digits)");
   if (!o.tf)
     return usage_error("--timeframe is required");
   std::int64_t start_day = 0;

@@ -14,6 +14,24 @@
 
 namespace csp::config {
 
+// Declared in config.hpp. Returns an error text if `str` is not a non-empty
+// symbol of upper-case
+/// letters and digits (plus the characters in `extra`).
+std::optional<std::string> check_symbol(
+  const std::string& str, std::string_view extra) {
+  if (str.empty())
+    return "empty symbol";
+  for (char c : str) {
+    bool ok = (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+      || extra.find(c) != std::string_view::npos;
+    if (!ok)
+      return "symbol \"" + str
+        + "\" must consist of upper-case letters and "
+          "digits";
+  }
+  return std::nullopt;
+}
+
 namespace {
 
 using nlohmann::json;
@@ -37,23 +55,6 @@ bool is_secret_key(std::string_view key) {
     if (key.find(word) != std::string_view::npos)
       return true;
   return false;
-}
-
-/// Returns an error text if `str` is not a non-empty symbol of upper-case
-/// letters and digits (plus the characters in `extra`).
-std::optional<std::string> check_symbol(
-  const std::string& str, std::string_view extra) {
-  if (str.empty())
-    return "empty symbol";
-  for (char c : str) {
-    bool ok = (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-      || extra.find(c) != std::string_view::npos;
-    if (!ok)
-      return "symbol \"" + str
-        + "\" must consist of upper-case letters and "
-          "digits";
-  }
-  return std::nullopt;
 }
 
 std::optional<std::string> check_url(

@@ -204,6 +204,12 @@ struct load_result {
   bool ok() const noexcept { return config.has_value(); }
 };
 
+/// Returns an error text when `str` is not a non-empty symbol of upper-case
+/// letters and digits (plus the characters in `extra`, e.g. ".-^=" for
+/// stock tickers), else nullopt. Used for config values and command lines.
+std::optional<std::string> check_symbol(
+  const std::string& str, std::string_view extra);
+
 /// Parses a configuration from JSON text and applies the environment.
 load_result parse_config(std::string_view json_text, const env_lookup& env);
 

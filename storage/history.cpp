@@ -4,29 +4,6 @@
 
 namespace csp::storage {
 
-namespace {
-
-bool plausible_symbol(const std::string& s) {
-  if (s.empty() || s.size() > 32)
-    return false;
-  for (char c : s)
-    if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.'
-          || c == '-' || c == '^' || c == '='))
-      return false;
-  return true;
-}
-
-bool plausible_exchange(const std::string& s) {
-  if (s.empty() || s.size() > 32)
-    return false;
-  for (char c : s)
-    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'))
-      return false;
-  return true;
-}
-
-} // namespace
-
 history_reader::history_reader(
   pg_settings db, redis_options redis, history_options opts)
     : db_(std::make_unique<pg_store>(std::move(db))), opts_(std::move(opts)),
@@ -59,8 +36,8 @@ void history_reader::refresh_symbols() {
 
 bool history_reader::known_symbol(
   const std::string& exchange, const std::string& symbol) {
-  if (!plausible_exchange(exchange) || !plausible_symbol(symbol))
-    return false;
+  // Anything not in the table is unknown; the lookup needs no other check
+  // (the table's constraints decided what a symbol may look like).
   auto key = std::make_pair(exchange, symbol);
   auto stale
     = std::chrono::steady_clock::now() - symbols_read_ >= opts_.symbols_refresh;
