@@ -19,21 +19,4 @@ std::optional<config::platform_config> load_platform_config(
   return std::move(loaded.config);
 }
 
-std::vector<std::string> split_list(const std::string& s) {
-  std::vector<std::string> out;
-  std::string cur;
-  for (char c : s) {
-    if (c == ',') {
-      if (!cur.empty())
-        out.push_back(cur);
-      cur.clear();
-    } else {
-      cur += c;
-    }
-  }
-  if (!cur.empty())
-    out.push_back(cur);
-  return out;
-}
-
 } // namespace csp::app

@@ -17,7 +17,6 @@ namespace csp::app {
 std::optional<config::platform_config> load_platform_config(
   const std::string& path, std::string_view command);
 
-/// Splits "a,b,,c" into {"a", "b", "c"}.
-std::vector<std::string> split_list(const std::string& s);
+using config::split_list;
 
 } // namespace csp::app

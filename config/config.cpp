@@ -14,6 +14,23 @@
 
 namespace csp::config {
 
+std::vector<std::string> split_list(std::string_view s) {
+  std::vector<std::string> out;
+  std::string cur;
+  for (char c : s) {
+    if (c == ',') {
+      if (!cur.empty())
+        out.push_back(cur);
+      cur.clear();
+    } else {
+      cur += c;
+    }
+  }
+  if (!cur.empty())
+    out.push_back(cur);
+  return out;
+}
+
 // Declared in config.hpp. Returns an error text if `str` is not a non-empty
 // symbol of upper-case
 /// letters and digits (plus the characters in `extra`).

@@ -210,6 +210,10 @@ struct load_result {
 std::optional<std::string> check_symbol(
   const std::string& str, std::string_view extra);
 
+/// Splits a comma-separated list ("a,b,,c" gives {"a", "b", "c"}), as the
+/// command lines take symbol lists.
+std::vector<std::string> split_list(std::string_view s);
+
 /// Parses a configuration from JSON text and applies the environment.
 load_result parse_config(std::string_view json_text, const env_lookup& env);
 

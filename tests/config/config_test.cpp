@@ -351,3 +351,11 @@ CAF_TEST(level and role names) {
   CAF_CHECK(parse_log_level("critical") == log_level::critical);
   CAF_CHECK(!parse_log_level("CRITICAL").has_value());
 }
+
+CAF_TEST(comma lists drop empty items) {
+  using csp::config::split_list;
+  CAF_CHECK_EQUAL(
+    split_list("a,b,,c,"), (std::vector<std::string>{"a", "b", "c"}));
+  CAF_CHECK(split_list("").empty());
+  CAF_CHECK(split_list(",,").empty());
+}

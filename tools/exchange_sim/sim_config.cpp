@@ -5,6 +5,8 @@
 #include <functional>
 #include <map>
 
+#include "config/config.hpp"
+
 namespace csp::tools {
 
 namespace {
@@ -22,23 +24,6 @@ bool parse_double(const std::string& str, double& out) {
   char* end = nullptr;
   out = std::strtod(str.c_str(), &end);
   return end == str.c_str() + str.size();
-}
-
-std::vector<std::string> split_list(const std::string& str) {
-  std::vector<std::string> out;
-  std::string cur;
-  for (char c : str) {
-    if (c == ',') {
-      if (!cur.empty())
-        out.push_back(cur);
-      cur.clear();
-    } else {
-      cur += c;
-    }
-  }
-  if (!cur.empty())
-    out.push_back(cur);
-  return out;
 }
 
 bool valid_symbol(const std::string& sym) {
@@ -152,7 +137,7 @@ cli_result parse_cli(const std::vector<std::string>& args) {
   };
   auto list_opt = [](std::vector<std::string>& dst, bool allow_empty) {
     return setter{[&dst, allow_empty](const std::string& v) {
-      dst = split_list(v);
+      dst = config::split_list(v);
       for (auto& s : dst)
         if (!valid_symbol(s))
           return false;
