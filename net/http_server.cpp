@@ -1,0 +1,776 @@
+#include "net/http_server.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <cctype>
+#include <deque>
+#include <limits>
+#include <mutex>
+#include <shared_mutex>
+#include <thread>
+#include <unordered_map>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
+#include <boost/beast/websocket/stream.hpp>
+
+namespace csp::net {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+using tcp = asio::ip::tcp;
+using error_code = boost::system::error_code;
+/// The executor of a connection (a strand of the server's io_context).
+using strand_type = asio::any_io_executor;
+
+namespace {
+
+void append_json_string(std::string& out, std::string_view s) {
+  out += '"';
+  for (char c : s) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          static constexpr char hex[] = "0123456789abcdef";
+          out += "\\u00";
+          out += hex[(static_cast<unsigned char>(c) >> 4) & 0xF];
+          out += hex[static_cast<unsigned char>(c) & 0xF];
+        } else {
+          out += c;
+        }
+    }
+  }
+  out += '"';
+}
+
+/// Whether posting into the server is still allowed. Posts happen under
+/// the shared lock; stop() takes the exclusive lock before the io_context
+/// goes away, so nothing is posted into a dead context.
+struct life_guard {
+  std::shared_mutex mtx;
+  bool alive = true;
+
+  template <class Executor, class F>
+  bool post(const Executor& ex, F&& f) {
+    std::shared_lock<std::shared_mutex> guard{mtx};
+    if (!alive)
+      return false;
+    asio::post(ex, std::forward<F>(f));
+    return true;
+  }
+};
+
+std::string lower(std::string_view s) {
+  std::string out{s};
+  for (auto& c : out)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+} // namespace
+
+server_response json_error(
+  unsigned status, std::string_view code, std::string_view message) {
+  server_response res;
+  res.status = status;
+  res.body = R"({"error":{"code":)";
+  append_json_string(res.body, code);
+  res.body += R"(,"message":)";
+  append_json_string(res.body, message);
+  res.body += "}}";
+  return res;
+}
+
+std::string_view server_request::header(
+  std::string_view lower_name) const noexcept {
+  for (const auto& [k, v] : headers)
+    if (k == lower_name)
+      return v;
+  return {};
+}
+
+class http_session;
+class ws_session;
+
+// -- server state -------------------------------------------------------------
+
+struct http_server::impl {
+  impl(server_options o, server_handlers h)
+      : opts(std::move(o)), handlers(std::move(h)) {
+    if (!opts.make_error)
+      opts.make_error = json_error;
+    if (opts.threads == 0)
+      opts.threads = 1;
+  }
+
+  server_options opts;
+  server_handlers handlers;
+  std::optional<asio::io_context> ioc;
+  std::optional<tcp::acceptor> acceptor;
+  std::optional<asio::steady_timer> accept_retry;
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>>
+    guard;
+  std::vector<std::thread> threads;
+  std::shared_ptr<life_guard> life = std::make_shared<life_guard>();
+  std::uint16_t port = 0;
+  bool started = false;
+  bool stopped = false;
+  std::mutex stop_mtx;
+  std::atomic<std::size_t> connections{0};
+  std::atomic<std::size_t> ws_connections{0};
+  std::atomic<std::uint64_t> next_ws_id{1};
+  std::mutex ws_mtx;
+  std::unordered_map<std::uint64_t, std::weak_ptr<ws_session>> ws_sessions;
+
+  void accept();
+};
+
+// -- WebSocket
+// ------------------------------------------------------------------
+
+struct ws_peer::impl {
+  std::uint64_t id = 0;
+  std::string remote;
+  std::size_t limit = 0;
+  std::atomic<std::size_t> queued{0};
+  std::atomic<bool> closing{false};
+  std::weak_ptr<ws_session> session;
+  std::shared_ptr<life_guard> life;
+  strand_type ex;
+
+  impl(strand_type e) : ex(std::move(e)) {}
+};
+
+class ws_session : public std::enable_shared_from_this<ws_session> {
+public:
+  ws_session(http_server::impl& srv, beast::tcp_stream stream,
+    std::shared_ptr<ws_peer::impl> peer, ws_handlers h)
+      : srv_(srv), ws_(std::move(stream)), peer_(std::move(peer)),
+        handlers_(std::move(h)), close_timer_(ws_.get_executor()) {
+    // nop
+  }
+
+  ~ws_session() { finish("closed"); }
+
+  ws_session(const ws_session&) = delete;
+  ws_session& operator=(const ws_session&) = delete;
+
+  void start(http::request<http::string_body> req) {
+    beast::get_lowest_layer(ws_).expires_never();
+    websocket::stream_base::timeout t{};
+    t.handshake_timeout = srv_.opts.read_timeout;
+    t.idle_timeout = 2 * srv_.opts.ws_ping_interval;
+    t.keep_alive_pings = true;
+    ws_.set_option(t);
+    ws_.set_option(
+      websocket::stream_base::decorator([](websocket::response_type& res) {
+        res.set(http::field::server, "csp");
+      }));
+    ws_.read_message_max(srv_.opts.ws_max_message);
+    req_ = std::move(req);
+    ws_.async_accept(req_,
+      [self = shared_from_this()](error_code ec) { self->on_accept(ec); });
+  }
+
+  /// On the strand.
+  void enqueue(std::shared_ptr<const std::string> text) {
+    if (finished_ || close_requested_) {
+      peer_->queued.fetch_sub(1);
+      return;
+    }
+    queue_.push_back(std::move(text));
+    if (accepted_ && !writing_)
+      do_write();
+  }
+
+  /// On the strand.
+  void request_close(std::uint16_t code, const std::string& reason) {
+    if (finished_ || close_requested_)
+      return;
+    close_requested_ = true;
+    close_reason_ = websocket::close_reason{
+      static_cast<websocket::close_code>(code), reason};
+    // Drop what waits; the message being written (if any) completes first.
+    auto keep = writing_ ? std::size_t{1} : std::size_t{0};
+    while (queue_.size() > keep) {
+      queue_.pop_back();
+      peer_->queued.fetch_sub(1);
+    }
+    close_timer_.expires_after(srv_.opts.ws_close_timeout);
+    close_timer_.async_wait([self = shared_from_this()](error_code ec) {
+      if (!ec)
+        self->cut("close timeout");
+    });
+    if (accepted_ && !writing_)
+      start_close();
+  }
+
+private:
+  void on_accept(error_code ec) {
+    if (ec) {
+      finish("handshake_failed: " + ec.message());
+      return;
+    }
+    accepted_ = true;
+    srv_.ws_connections.fetch_add(1);
+    counted_ = true;
+    do_read();
+    if (close_requested_)
+      start_close();
+    else if (!queue_.empty() && !writing_)
+      do_write();
+  }
+
+  void do_read() {
+    ws_.async_read(
+      buf_, [self = shared_from_this()](error_code ec, std::size_t) {
+        self->on_read(ec);
+      });
+  }
+
+  void on_read(error_code ec) {
+    if (ec) {
+      if (ec == websocket::error::closed)
+        finish("closed_by_peer");
+      else if (ec == beast::error::timeout)
+        finish("timeout");
+      else if (ec == websocket::error::message_too_big)
+        cut("message_too_big");
+      else
+        finish(ec == asio::error::operation_aborted ? close_text_
+                                                    : "error: " + ec.message());
+      return;
+    }
+    if (handlers_.on_message && !close_requested_) {
+      auto data = buf_.cdata();
+      handlers_.on_message(
+        std::string_view{static_cast<const char*>(data.data()), data.size()});
+    }
+    buf_.consume(buf_.size());
+    do_read();
+  }
+
+  void do_write() {
+    writing_ = true;
+    ws_.text(true);
+    const auto& msg = *queue_.front();
+    ws_.async_write(asio::buffer(msg),
+      [self = shared_from_this()](
+        error_code ec, std::size_t) { self->on_write(ec); });
+  }
+
+  void on_write(error_code ec) {
+    writing_ = false;
+    queue_.pop_front();
+    peer_->queued.fetch_sub(1);
+    if (ec) {
+      finish("write_failed: " + ec.message());
+      return;
+    }
+    if (close_requested_) {
+      start_close();
+      return;
+    }
+    if (!queue_.empty())
+      do_write();
+  }
+
+  void start_close() {
+    if (close_started_ || finished_)
+      return;
+    close_started_ = true;
+    close_text_ = "closed: " + std::string{close_reason_.reason.c_str()};
+    ws_.async_close(close_reason_, [self = shared_from_this()](error_code) {
+      self->finish(self->close_text_);
+    });
+  }
+
+  /// Closes the socket without a handshake.
+  void cut(const std::string& why) {
+    error_code ignored;
+    beast::get_lowest_layer(ws_).socket().shutdown(
+      tcp::socket::shutdown_both, ignored);
+    beast::get_lowest_layer(ws_).socket().close(ignored);
+    finish(why);
+  }
+
+  void finish(const std::string& reason) {
+    if (finished_)
+      return;
+    finished_ = true;
+    peer_->closing.store(true);
+    close_timer_.cancel();
+    if (counted_)
+      srv_.ws_connections.fetch_sub(1);
+    {
+      std::lock_guard<std::mutex> guard{srv_.ws_mtx};
+      srv_.ws_sessions.erase(peer_->id);
+    }
+    auto h = std::move(handlers_);
+    handlers_ = ws_handlers{};
+    if (h.on_close)
+      h.on_close(reason);
+  }
+
+  http_server::impl& srv_;
+  websocket::stream<beast::tcp_stream> ws_;
+  std::shared_ptr<ws_peer::impl> peer_;
+  ws_handlers handlers_;
+  asio::steady_timer close_timer_;
+  http::request<http::string_body> req_;
+  beast::flat_buffer buf_;
+  std::deque<std::shared_ptr<const std::string>> queue_;
+  websocket::close_reason close_reason_;
+  std::string close_text_ = "closed";
+  bool accepted_ = false;
+  bool counted_ = false;
+  bool writing_ = false;
+  bool close_requested_ = false;
+  bool close_started_ = false;
+  bool finished_ = false;
+};
+
+std::uint64_t ws_peer::id() const noexcept {
+  return impl_->id;
+}
+
+const std::string& ws_peer::remote_address() const noexcept {
+  return impl_->remote;
+}
+
+std::size_t ws_peer::queued() const noexcept {
+  return impl_->queued.load();
+}
+
+bool ws_peer::send(std::shared_ptr<const std::string> text) {
+  auto& p = *impl_;
+  if (p.closing.load())
+    return false;
+  if (p.queued.fetch_add(1) >= p.limit) {
+    p.queued.fetch_sub(1);
+    return false;
+  }
+  auto ok = p.life->post(p.ex, [w = p.session, t = std::move(text)]() mutable {
+    if (auto s = w.lock())
+      s->enqueue(std::move(t));
+  });
+  if (!ok)
+    p.queued.fetch_sub(1);
+  return ok;
+}
+
+void ws_peer::close(std::uint16_t code, std::string reason) {
+  auto& p = *impl_;
+  if (p.closing.exchange(true))
+    return;
+  p.life->post(p.ex, [w = p.session, code, r = std::move(reason)]() mutable {
+    if (auto s = w.lock())
+      s->request_close(code, r);
+  });
+}
+
+// -- HTTP
+// -----------------------------------------------------------------------
+
+class http_session : public std::enable_shared_from_this<http_session> {
+public:
+  http_session(http_server::impl& srv, tcp::socket socket)
+      : srv_(srv), stream_(std::move(socket)), timer_(stream_.get_executor()) {
+    error_code ec;
+    auto ep = stream_.socket().remote_endpoint(ec);
+    if (!ec)
+      remote_ = ep.address().to_string();
+  }
+
+  ~http_session() { srv_.connections.fetch_sub(1); }
+
+  http_session(const http_session&) = delete;
+  http_session& operator=(const http_session&) = delete;
+
+  void run() { wait_for_request(); }
+
+  /// On the strand: the answer to request number `seq`.
+  void respond(std::uint64_t seq, server_response res) {
+    if (!waiting_ || seq != seq_)
+      return;
+    waiting_ = false;
+    timer_.cancel();
+    write(std::move(res));
+  }
+
+  strand_type strand() { return stream_.get_executor(); }
+
+private:
+  /// Waits up to the idle timeout for the first byte of the next request,
+  /// then gives the whole request the read timeout.
+  void wait_for_request() {
+    if (buf_.size() > 0) {
+      read_request();
+      return;
+    }
+    stream_.expires_after(srv_.opts.idle_timeout);
+    auto space = buf_.prepare(4096);
+    stream_.async_read_some(
+      space, [self = shared_from_this()](error_code ec, std::size_t n) {
+        if (ec) {
+          self->shutdown();
+          return;
+        }
+        self->buf_.commit(n);
+        self->read_request();
+      });
+  }
+
+  void read_request() {
+    parser_.emplace();
+    parser_->header_limit(static_cast<std::uint32_t>(std::min<std::size_t>(
+      srv_.opts.max_header_bytes, std::numeric_limits<std::uint32_t>::max())));
+    parser_->body_limit(srv_.opts.max_body_bytes);
+    stream_.expires_after(srv_.opts.read_timeout);
+    http::async_read(stream_, buf_, *parser_,
+      [self = shared_from_this()](
+        error_code ec, std::size_t) { self->on_read(ec); });
+  }
+
+  void on_read(error_code ec) {
+    if (ec) {
+      if (ec == http::error::end_of_stream || ec == asio::error::eof
+        || ec == asio::error::operation_aborted
+        || ec == asio::error::connection_reset) {
+        shutdown();
+      } else if (ec == beast::error::timeout) {
+        // The stream closed the socket already.
+        shutdown();
+      } else if (ec == http::error::body_limit) {
+        fail(413, "payload_too_large",
+          "request body larger than " + std::to_string(srv_.opts.max_body_bytes)
+            + " bytes");
+      } else if (ec == http::error::header_limit) {
+        fail(431, "headers_too_large",
+          "request headers larger than "
+            + std::to_string(srv_.opts.max_header_bytes) + " bytes");
+      } else {
+        fail(400, "bad_request", "malformed HTTP request: " + ec.message());
+      }
+      return;
+    }
+    stream_.expires_never();
+    auto req = parser_->release();
+    server_request sr;
+    sr.method = std::string{req.method_string()};
+    sr.target = std::string{req.target()};
+    for (const auto& f : req)
+      sr.headers.emplace_back(
+        lower({f.name_string().data(), f.name_string().size()}),
+        std::string{f.value()});
+    sr.body = std::move(req.body());
+    sr.remote_address = remote_;
+    version_ = req.version();
+    keep_alive_ = req.keep_alive();
+    if (websocket::is_upgrade(req)) {
+      upgrade(std::move(req), sr);
+      return;
+    }
+    dispatch(std::move(sr));
+  }
+
+  void dispatch(server_request sr) {
+    ++seq_;
+    waiting_ = true;
+    timer_.expires_after(srv_.opts.handler_timeout);
+    timer_.async_wait([self = shared_from_this(), seq = seq_](error_code ec) {
+      if (!ec && self->waiting_ && self->seq_ == seq) {
+        self->waiting_ = false;
+        auto res
+          = self->srv_.opts.make_error(504, "timeout", "no answer in time");
+        self->write(std::move(res));
+      }
+    });
+    auto s = std::make_shared<responder::slot>(
+      weak_from_this(), seq_, srv_.life, strand(), srv_.opts.make_error);
+    try {
+      if (srv_.handlers.on_request)
+        srv_.handlers.on_request(std::move(sr), responder{std::move(s)});
+      else
+        responder{std::move(s)}(
+          srv_.opts.make_error(404, "not_found", "no handler"));
+    } catch (const std::exception& e) {
+      respond(seq_, srv_.opts.make_error(500, "internal_error", e.what()));
+    }
+  }
+
+  void upgrade(http::request<http::string_body> req, const server_request& sr) {
+    if (req[http::field::sec_websocket_key].empty()
+      || req[http::field::sec_websocket_version] != "13") {
+      fail(400, "bad_request", "invalid WebSocket upgrade request");
+      return;
+    }
+    if (!srv_.handlers.on_upgrade) {
+      fail(404, "not_found", "no WebSocket endpoint here");
+      return;
+    }
+    auto peer = std::make_shared<ws_peer::impl>(strand());
+    peer->id = srv_.next_ws_id.fetch_add(1);
+    peer->remote = remote_;
+    peer->limit = srv_.opts.ws_queue_limit;
+    peer->life = srv_.life;
+    auto handle = std::make_shared<ws_peer>(peer);
+    ws_handlers h;
+    std::optional<server_response> refusal;
+    try {
+      refusal = srv_.handlers.on_upgrade(sr, handle, h);
+    } catch (const std::exception& e) {
+      refusal = srv_.opts.make_error(500, "internal_error", e.what());
+    }
+    if (refusal) {
+      refusal->close = true;
+      write(std::move(*refusal));
+      return;
+    }
+    auto ws = std::make_shared<ws_session>(
+      srv_, std::move(stream_), peer, std::move(h));
+    peer->session = ws;
+    {
+      std::lock_guard<std::mutex> guard{srv_.ws_mtx};
+      srv_.ws_sessions.emplace(peer->id, ws);
+    }
+    ws->start(std::move(req));
+  }
+
+  void fail(unsigned status, std::string_view code, const std::string& msg) {
+    auto res = srv_.opts.make_error(status, code, msg);
+    res.close = true;
+    version_ = 11;
+    write(std::move(res));
+  }
+
+  void write(server_response r) {
+    auto res = std::make_shared<http::response<http::string_body>>(
+      static_cast<http::status>(r.status), version_);
+    res->set(http::field::server, "csp");
+    res->set(http::field::content_type, r.content_type);
+    for (auto& [k, v] : r.headers)
+      res->set(k, v);
+    res->body() = std::move(r.body);
+    res->keep_alive(keep_alive_ && !r.close);
+    res->prepare_payload();
+    stream_.expires_after(srv_.opts.read_timeout);
+    http::async_write(stream_, *res,
+      [self = shared_from_this(), res](error_code ec, std::size_t) {
+        if (ec || !res->keep_alive()) {
+          self->shutdown();
+          return;
+        }
+        self->wait_for_request();
+      });
+  }
+
+  void shutdown() {
+    error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream_.close();
+  }
+
+  http_server::impl& srv_;
+  beast::tcp_stream stream_;
+  asio::steady_timer timer_;
+  beast::flat_buffer buf_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  std::string remote_;
+  std::uint64_t seq_ = 0;
+  bool waiting_ = false;
+  unsigned version_ = 11;
+  bool keep_alive_ = true;
+
+  friend struct responder::slot;
+};
+
+// -- responder
+// --------------------------------------------------------------------
+
+struct responder::slot {
+  slot(std::weak_ptr<http_session> s, std::uint64_t n,
+    std::shared_ptr<life_guard> l, strand_type e, error_formatter f)
+      : session(std::move(s)), seq(n), life(std::move(l)), ex(std::move(e)),
+        make_error(std::move(f)) {}
+
+  ~slot() {
+    if (!done.exchange(true))
+      deliver(make_error(503, "unavailable", "the request was not answered"));
+  }
+
+  slot(const slot&) = delete;
+  slot& operator=(const slot&) = delete;
+
+  void deliver(server_response res) {
+    life->post(ex, [w = session, n = seq, r = std::move(res)]() mutable {
+      if (auto s = w.lock())
+        s->respond(n, std::move(r));
+    });
+  }
+
+  std::weak_ptr<http_session> session;
+  std::uint64_t seq;
+  std::shared_ptr<life_guard> life;
+  strand_type ex;
+  error_formatter make_error;
+  std::atomic<bool> done{false};
+};
+
+void responder::operator()(server_response res) const {
+  if (slot_ && !slot_->done.exchange(true))
+    slot_->deliver(std::move(res));
+}
+
+// -- server
+// -----------------------------------------------------------------------
+
+void http_server::impl::accept() {
+  acceptor->async_accept(
+    asio::make_strand(*ioc), [this](error_code ec, tcp::socket socket) {
+      if (ec == asio::error::operation_aborted || !acceptor->is_open())
+        return;
+      if (ec) {
+        // Out of descriptors or similar: try again shortly.
+        accept_retry->expires_after(std::chrono::milliseconds(50));
+        accept_retry->async_wait([this](error_code e) {
+          if (!e)
+            accept();
+        });
+        return;
+      }
+      if (connections.load() + ws_connections.load() >= opts.max_connections) {
+        error_code ignored;
+        socket.close(ignored);
+      } else {
+        connections.fetch_add(1);
+        std::make_shared<http_session>(*this, std::move(socket))->run();
+      }
+      accept();
+    });
+}
+
+http_server::http_server(server_options opts, server_handlers handlers)
+    : impl_(std::make_shared<impl>(std::move(opts), std::move(handlers))) {
+  // Started by start().
+}
+
+http_server::~http_server() {
+  stop();
+}
+
+std::string http_server::start() {
+  auto& s = *impl_;
+  if (s.started)
+    return "already started";
+  error_code ec;
+  auto addr = asio::ip::make_address(s.opts.bind, ec);
+  if (ec)
+    return "invalid bind address '" + s.opts.bind + "': " + ec.message();
+  s.ioc.emplace(static_cast<int>(s.opts.threads));
+  s.acceptor.emplace(*s.ioc);
+  s.accept_retry.emplace(*s.ioc);
+  tcp::endpoint ep{addr, s.opts.port};
+  s.acceptor->open(ep.protocol(), ec);
+  if (!ec)
+    s.acceptor->set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec)
+    s.acceptor->bind(ep, ec);
+  if (!ec)
+    s.acceptor->listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    auto where = s.opts.bind + ":" + std::to_string(s.opts.port);
+    s.acceptor.reset();
+    s.accept_retry.reset();
+    s.ioc.reset();
+    return "cannot listen on " + where + ": " + ec.message();
+  }
+  s.port = s.acceptor->local_endpoint().port();
+  s.started = true;
+  s.guard.emplace(s.ioc->get_executor());
+  s.accept();
+  for (std::size_t i = 0; i < s.opts.threads; ++i)
+    s.threads.emplace_back([&s] { s.ioc->run(); });
+  return {};
+}
+
+std::uint16_t http_server::port() const noexcept {
+  return impl_->port;
+}
+
+server_stats http_server::stats() const noexcept {
+  return {impl_->connections.load(), impl_->ws_connections.load()};
+}
+
+void http_server::stop() {
+  auto& s = *impl_;
+  std::lock_guard<std::mutex> once{s.stop_mtx};
+  if (!s.started || s.stopped)
+    return;
+  s.stopped = true;
+  // Stop accepting; say goodbye to WebSocket clients and give them a moment.
+  asio::post(*s.ioc, [&s] {
+    error_code ignored;
+    s.acceptor->close(ignored);
+    s.accept_retry->cancel();
+  });
+  std::vector<std::shared_ptr<ws_session>> open;
+  {
+    std::lock_guard<std::mutex> guard{s.ws_mtx};
+    for (auto& [id, w] : s.ws_sessions)
+      if (auto p = w.lock())
+        open.push_back(std::move(p));
+  }
+  for (auto& p : open)
+    asio::post(*s.ioc, [p] { p->request_close(1001, "server shutting down"); });
+  open.clear();
+  auto deadline = std::chrono::steady_clock::now() + s.opts.ws_close_timeout;
+  while (
+    s.ws_connections.load() > 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  {
+    std::unique_lock<std::shared_mutex> guard{s.life->mtx};
+    s.life->alive = false;
+  }
+  s.guard.reset();
+  s.ioc->stop();
+  for (auto& t : s.threads)
+    t.join();
+  s.threads.clear();
+  s.acceptor.reset();
+  s.accept_retry.reset();
+  // Destroys every pending handler and with them the sessions, before the
+  // context they use.
+  s.ioc.reset();
+}
+
+} // namespace csp::net
