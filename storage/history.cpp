@@ -48,6 +48,23 @@ bool history_reader::known_symbol(
   return symbols_.count(key) > 0;
 }
 
+std::optional<std::string> history_reader::exchange_of(
+  const std::string& symbol) {
+  auto find = [&]() -> std::optional<std::string> {
+    for (const auto& [ex, sym] : symbols_)
+      if (sym == symbol)
+        return ex;
+    return std::nullopt;
+  };
+  auto stale
+    = std::chrono::steady_clock::now() - symbols_read_ >= opts_.symbols_refresh;
+  if (auto ex = find(); ex && !stale)
+    return ex;
+  if (!symbols_loaded_ || stale)
+    refresh_symbols();
+  return find();
+}
+
 history_result history_reader::bars(const std::string& exchange,
   const std::string& symbol, std::string_view tf_label, std::int64_t start_ms,
   std::int64_t end_ms, std::size_t limit) {

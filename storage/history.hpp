@@ -72,6 +72,13 @@ public:
   /// table when it is older than the refresh period).
   bool known_symbol(const std::string& exchange, const std::string& symbol);
 
+  /// The exchange listing `symbol` (the first by name when several do), or
+  /// nullopt; re-reads the table like known_symbol. Throws pg_error.
+  std::optional<std::string> exchange_of(const std::string& symbol);
+
+  /// The reader's database connection, for the other API reads.
+  pg_store& store() noexcept { return *db_; }
+
   /// Cache hit/miss counts since the previous call (for metrics).
   bar_read_stats take_stats() noexcept { return reader_.take_stats(); }
 

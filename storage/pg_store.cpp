@@ -1,7 +1,9 @@
 #include "storage/pg_store.hpp"
 
 #include <algorithm>
+#include <limits>
 
+#include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 
 #include "messages/calendar.hpp"
@@ -352,6 +354,95 @@ std::vector<messages::bar> pg_store::load_candles(const candle_query& q) {
       out.push_back(std::move(b));
     }
     return out;
+  });
+}
+
+std::vector<messages::indicator_snapshot> pg_store::load_indicators(
+  const candle_query& q) {
+  return guarded([&] {
+    pqxx::nontransaction tx{conn_->conn};
+    std::string sql = "SELECT (extract(epoch FROM time) * 1000)::bigint";
+    for (auto name : messages::indicator_names) {
+      sql += ", ";
+      sql += name;
+    }
+    sql += " FROM indicators WHERE exchange = $1 AND symbol = $2"
+           " AND timeframe = $3 AND time >= $4::timestamptz"
+           " AND time <= $5::timestamptz ORDER BY time DESC LIMIT $6";
+    auto start = messages::utc_ms_text(q.start_ms.value_or(0));
+    auto end = messages::utc_ms_text(q.end_ms.value_or(253'402'300'799'999));
+    auto rows = tx.exec_params(sql, q.exchange, q.symbol,
+      std::string{messages::to_string(q.tf)}, start, end,
+      static_cast<long long>(std::max<std::int64_t>(q.limit, 0)));
+    std::vector<messages::indicator_snapshot> out;
+    out.reserve(rows.size());
+    for (auto it = rows.rbegin(); it != rows.rend(); ++it) {
+      const auto& row = *it;
+      messages::indicator_snapshot x;
+      x.exchange = q.exchange;
+      x.symbol = q.symbol;
+      x.tf = q.tf;
+      x.open_time_ms = row[0].as<std::int64_t>();
+      x.closed = true;
+      for (std::size_t i = 0; i < messages::indicator_count; ++i) {
+        const auto& f = row[static_cast<int>(i + 1)];
+        x.values[i] = f.is_null() ? std::numeric_limits<double>::quiet_NaN()
+                                  : f.as<double>();
+      }
+      out.push_back(std::move(x));
+    }
+    return out;
+  });
+}
+
+std::optional<messages::quality_report> pg_store::load_quality(
+  const std::string& exchange, const std::string& symbol) {
+  return guarded([&]() -> std::optional<messages::quality_report> {
+    pqxx::nontransaction tx{conn_->conn};
+    auto rows = tx.exec_params(
+      "SELECT (extract(epoch FROM time) * 1000)::bigint, window_ms, score,"
+      " observations, failed_checks::text, recent_issues::text"
+      " FROM data_quality WHERE exchange = $1 AND symbol = $2"
+      " ORDER BY time DESC LIMIT 1",
+      exchange, symbol);
+    if (rows.empty())
+      return std::nullopt;
+    const auto& row = rows[0];
+    messages::quality_report rep;
+    rep.exchange = exchange;
+    rep.symbol = symbol;
+    rep.time_ms = row[0].as<std::int64_t>();
+    rep.window_ms = row[1].as<std::int64_t>();
+    rep.score = row[2].as<double>();
+    rep.observations = row[3].as<std::int64_t>();
+    auto failed = nlohmann::json::parse(row[4].c_str(), nullptr, false);
+    if (failed.is_object())
+      for (auto& [k, v] : failed.items())
+        if (v.is_number_integer())
+          rep.failed_checks.push_back({k, v.get<std::int64_t>()});
+    auto issues = nlohmann::json::parse(row[5].c_str(), nullptr, false);
+    if (issues.is_array())
+      for (const auto& i : issues) {
+        messages::quality_issue qi;
+        qi.check_type = i.value("check_type", std::string{});
+        qi.detail = i.value("detail", std::string{});
+        qi.trade_id = i.value("trade_id", std::int64_t{-1});
+        qi.time_ms = i.value("time_ms", std::int64_t{0});
+        rep.recent_issues.push_back(std::move(qi));
+      }
+    return rep;
+  });
+}
+
+bool pg_store::deactivate_symbol(
+  const std::string& exchange, const std::string& symbol) {
+  return guarded([&] {
+    pqxx::work tx{conn_->conn};
+    auto r = tx.exec_params("UPDATE symbols SET active = false WHERE exchange"
+                            " = $1 AND symbol = $2 AND active",
+      exchange, symbol);
+    tx.commit();
+    return r.affected_rows() > 0;
   });
 }
 

@@ -14,6 +14,8 @@
 #include <vector>
 
 #include "messages/bar.hpp"
+#include "messages/indicator_snapshot.hpp"
+#include "messages/quality_report.hpp"
 #include "storage/copy_batch.hpp"
 #include "storage/migrations.hpp"
 #include "storage/partitions.hpp"
@@ -97,6 +99,21 @@ public:
 
   /// Reads candles (see candle_query). Throws pg_error.
   std::vector<messages::bar> load_candles(const candle_query& q);
+
+  /// Reads the stored indicator rows of a candle query's range (the newest
+  /// `limit`, oldest first; closed = true, NULL -> NaN). Throws pg_error.
+  std::vector<messages::indicator_snapshot> load_indicators(
+    const candle_query& q);
+
+  /// The newest stored quality report of an instrument, or nullopt.
+  /// Throws pg_error.
+  std::optional<messages::quality_report> load_quality(
+    const std::string& exchange, const std::string& symbol);
+
+  /// Marks a symbol inactive; returns whether an active row was changed.
+  /// Throws pg_error.
+  bool deactivate_symbol(
+    const std::string& exchange, const std::string& symbol);
 
   /// Adds the symbols (or marks them active again). Throws pg_error; a
   /// symbol the table's checks refuse is a "constraint" error.

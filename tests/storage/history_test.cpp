@@ -90,6 +90,13 @@ CAF_TEST(bad requests are refused before SQL or Redis) {
   CAF_CHECK_EQUAL(db.scalar("SELECT count(*) FROM candles"), "0");
 }
 
+CAF_TEST(a symbol resolves to the exchange listing it) {
+  history_reader h{db.settings(), test::redis_test_options(), options()};
+  CAF_CHECK_EQUAL(h.exchange_of("BTCUSDT").value_or("none"), "binance");
+  CAF_CHECK(!h.exchange_of("DOGEUSDT").has_value());
+  CAF_CHECK(!h.exchange_of("btcusdt").has_value());
+}
+
 CAF_TEST(a miss reads PostgreSQL and refills Redis and the next read hits) {
   auto bars = stored_bars(store, 24);
   history_reader h{db.settings(), test::redis_test_options(), options()};

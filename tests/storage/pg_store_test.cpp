@@ -1,6 +1,7 @@
 #define CAF_SUITE storage.pg_store
 #include "caf/test/unit_test.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -197,6 +198,43 @@ CAF_TEST(indicators keep nulls and quality reports keep their checks) {
                             " || ' ' || (recent_issues->0->>'detail')"
                             " FROM data_quality"),
     "87.5 3 ids 101..103 missing\tand a \"quote\"");
+  // Read back: the newest report, every field.
+  auto back = store.load_quality("binance", "BTCUSDT");
+  CAF_REQUIRE(back.has_value());
+  auto sorted = [](std::vector<quality_check_count> xs) {
+    std::sort(xs.begin(), xs.end(),
+      [](const auto& x, const auto& y) { return x.check_type < y.check_type; });
+    return xs;
+  };
+  back->failed_checks = sorted(back->failed_checks);
+  rep.failed_checks = sorted(rep.failed_checks);
+  CAF_CHECK_EQUAL(*back, rep);
+  CAF_CHECK(!store.load_quality("binance", "ETHUSDT").has_value());
+  // Indicators read back with their nulls, in range, oldest first.
+  auto later = s;
+  later.open_time_ms = t0 + 3'600'000;
+  later.values[0] = 0.2;
+  copy_batch b2;
+  b2.table = table_kind::indicators;
+  append_indicators(b2, later);
+  store.write(b2);
+  candle_query iq;
+  iq.exchange = "binance";
+  iq.symbol = "BTCUSDT";
+  iq.tf = timeframe::h1;
+  auto all = store.load_indicators(iq);
+  CAF_REQUIRE_EQUAL(all.size(), 2u);
+  CAF_CHECK_EQUAL(all[0], s);
+  CAF_CHECK_EQUAL(all[1], later);
+  iq.limit = 1;
+  auto newest = store.load_indicators(iq);
+  CAF_REQUIRE_EQUAL(newest.size(), 1u);
+  CAF_CHECK_EQUAL(newest[0].open_time_ms, later.open_time_ms);
+  iq.limit = 10;
+  iq.end_ms = t0;
+  CAF_CHECK_EQUAL(store.load_indicators(iq).size(), 1u);
+  iq.tf = timeframe::m1;
+  CAF_CHECK(store.load_indicators(iq).empty());
 }
 
 CAF_TEST(an unreachable server is a connection error) {
@@ -245,4 +283,11 @@ CAF_TEST(symbols are registered once and checked by the table) {
     }
   }
   CAF_CHECK_EQUAL(db.scalar("SELECT count(*) FROM symbols"), "3");
+  // Deactivation hides a symbol until it is added again.
+  CAF_CHECK(store.deactivate_symbol("yahoo", "BRK-B"));
+  CAF_CHECK(!store.deactivate_symbol("yahoo", "BRK-B"));
+  CAF_CHECK(!store.deactivate_symbol("yahoo", "NOPE"));
+  CAF_CHECK_EQUAL(store.load_symbols().size(), 2u);
+  store.upsert_symbols({{"yahoo", "BRK-B", "stock"}});
+  CAF_CHECK_EQUAL(store.load_symbols().size(), 3u);
 }
