@@ -674,6 +674,12 @@ window.addEventListener('offline', () => {
 });
 window.addEventListener('hashchange', () => {
   const f = parseFragment(window.location.hash);
+  if (f.token && f.token !== token) {
+    // A new token: store it, drop it from the URL and start afresh.
+    loadToken(f);
+    window.location.reload();
+    return;
+  }
   if (f.symbol || f.timeframe)
     select(f.symbol || state.symbol, f.timeframe || state.timeframe);
 });
