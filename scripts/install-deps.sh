@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Installs every Debian package the build and the tests need. Idempotent:
-# packages already present are not downloaded again.
+# Installs every Debian package the build and the tests need, then the chart
+# page's npm packages (web/package-lock.json). Idempotent: packages already
+# present are not downloaded again.
 set -euo pipefail
+cd "$(dirname "$0")/.."
 
 packages=(
   build-essential cmake ninja-build ccache pkg-config lld
@@ -9,7 +11,12 @@ packages=(
   libpqxx-dev libhiredis-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
   libsimdjson-dev libbenchmark-dev clang-format clang-tidy curl
   prometheus postgresql-15 postgresql-client-15 redis-server redis-tools
+  chromium
 )
+# Node.js builds the chart page and runs its tests; machines that already
+# have node and npm (from elsewhere than Debian) keep theirs.
+command -v node >/dev/null || packages+=(nodejs)
+command -v npm >/dev/null || packages+=(npm)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -20,12 +27,21 @@ done
 
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install-deps: all ${#packages[@]} packages already installed"
-  exit 0
+else
+  echo "install-deps: installing ${missing[*]}"
+  if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-echo "install-deps: installing ${missing[*]}"
-if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# The chart page's library (bundled into the csp binary at build time) and
+# the browser test's driver, exactly as web/package-lock.json pins them.
+if [ ! -f web/node_modules/.package-lock.json ] \
+   || [ web/package-lock.json -nt web/node_modules/.package-lock.json ]; then
+  echo "install-deps: npm ci --prefix web"
+  npm ci --prefix web --no-audit --no-fund
+else
+  echo "install-deps: web/node_modules up to date"
+fi
 echo "install-deps: done"

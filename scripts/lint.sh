@@ -10,12 +10,12 @@ if ! command -v clang-tidy >/dev/null; then
 fi
 files=$(git ls-files 'actors/*.cpp' 'messages/*.cpp' 'config/*.cpp' \
   'monitoring/*.cpp' 'storage/*.cpp' 'api/*.cpp' 'net/*.cpp' 'app/*.cpp' \
-  'tools/*.cpp' \
+  'tools/*.cpp' 'web/*.cpp' \
   | grep -v '^net/asio_beast.cpp$')
 count=$(echo "$files" | wc -w)
 out=$(mktemp)
 echo "$files" | xargs -P "${CSP_JOBS:-2}" -n 4 clang-tidy -p "$build_dir" --quiet \
-  "-header-filter=^$root/(actors|messages|config|monitoring|storage|api|net|app|tools)/" \
+  "-header-filter=^$root/(actors|messages|config|monitoring|storage|api|net|app|tools|web)/" \
   >"$out" 2>&1
 rc=$?
 grep -E 'warning:|error:' "$out" | sort -u
