@@ -173,6 +173,32 @@ caf::behavior collector_supervisor(
       std::uint64_t generation) {
       self->state.core.handle_restart(name, generation);
     },
+    [self](messages::health_atom) {
+      // One status per collector: healthy while its circuit is closed and
+      // it runs, degraded when half-open or restarting, unhealthy when open.
+      auto& st = self->state;
+      std::vector<messages::health_status> out;
+      auto now = st.core.now_ms();
+      for (const auto& child : st.core.children()) {
+        messages::health_status h;
+        h.component = "collector." + child.spec.name;
+        h.time_ms = now;
+        const auto* slot = st.slot(child.spec.name);
+        auto circuit = slot != nullptr ? slot->breaker.state()
+                                       : messages::circuit_state::closed;
+        h.detail = "circuit " + std::string{messages::to_string(circuit)} + ", "
+          + std::string{to_string(child.status)};
+        if (circuit == messages::circuit_state::open)
+          h.status = "unhealthy";
+        else if (circuit == messages::circuit_state::half_open
+          || child.status != child_status::running)
+          h.status = "degraded";
+        else
+          h.status = "healthy";
+        out.push_back(std::move(h));
+      }
+      return out;
+    },
     [self](const messages::symbol_command& cmd) {
       auto& st = self->state;
       if (st.core.serving(cmd.exchange) == nullptr) {

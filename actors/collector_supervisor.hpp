@@ -91,6 +91,10 @@ struct collector_supervisor_state {
 /// - `symbol_command`: routed to the collector serving its exchange, and
 ///   replayed to every later incarnation of it; returns false (and drops
 ///   the command) when no collector serves the exchange.
+/// - `health_atom` -> std::vector<health_status>: per collector
+///   ("collector.<name>") healthy / degraded (half-open or not running) /
+///   unhealthy (circuit open), with the circuit state and child status in
+///   the detail.
 /// - `(unpark_atom, std::string, std::uint64_t)` and `(restart_atom,
 ///   std::string, std::uint64_t)`: its own timers.
 ///

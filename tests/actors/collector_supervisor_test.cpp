@@ -197,6 +197,18 @@ struct fixture : test_coordinator_fixture<test_config> {
     return w->metrics.back().entries;
   }
 
+  /// The supervisor's answer to a health request, as component -> status.
+  std::map<std::string, std::string> health() {
+    self->send(sup, csp::messages::health_atom_v);
+    sched.run();
+    std::map<std::string, std::string> out;
+    self->receive([&](const std::vector<csp::messages::health_status>& xs) {
+      for (const auto& x : xs)
+        out[x.component] = x.status;
+    });
+    return out;
+  }
+
   /// Advances the simulated clock and runs what became due.
   void advance(std::int64_t ms) {
     advance_time(milliseconds{ms});
@@ -247,6 +259,9 @@ CAF_TEST(five failures park the collector until the open timeout) {
   CAF_CHECK_EQUAL(w->exits[0].first, b);
   CAF_CHECK(is_supervision_error(w->exits[0].second, supervision_errc::parked));
   CAF_CHECK(status(b) == child_status::parked);
+  CAF_CHECK_EQUAL(health(),
+    (std::map<std::string, std::string>{
+      {"collector.binance-0", "unhealthy"}, {"collector.yahoo-0", "healthy"}}));
   // No reconnect storm: nothing until exactly the open timeout.
   advance(999);
   CAF_CHECK_EQUAL(incarnations(b), 1u);
@@ -259,6 +274,7 @@ CAF_TEST(five failures park the collector until the open timeout) {
   CAF_CHECK_EQUAL(w->metrics.back().entries,
     (entries{state_gauge(b, 2), transition(b, "open", "half_open")}));
   CAF_CHECK(sup_state().slot(b)->breaker.state() == circuit_state::half_open);
+  CAF_CHECK_EQUAL(health()["collector.binance-0"], "degraded");
   // Two successes close the circuit.
   CAF_CHECK_EQUAL(report(b, collector_outcome::success), entries{success(b)});
   CAF_CHECK_EQUAL(report(b, collector_outcome::success),
