@@ -54,6 +54,8 @@ struct instrument {
   std::array<std::int64_t, tf_count> completed{};
   std::array<std::int64_t, check_type_count> failed_reported{};
   std::int64_t late_reported = 0;
+  /// Trades arrived since forming bars were last published.
+  bool forming_dirty = false;
 };
 
 struct shard_state {
@@ -159,6 +161,41 @@ void publish(shard_actor* self) {
   }
 }
 
+/// Sends the forming bar of every timeframe, with its peek indicators, of
+/// each instrument that got trades since the previous call.
+void publish_forming(shard_actor* self) {
+  auto& st = self->state;
+  std::vector<bar> bars;
+  std::vector<indicator_snapshot> snaps;
+  for (auto& [key, inst] : st.instruments) {
+    if (!inst->forming_dirty)
+      continue;
+    inst->forming_dirty = false;
+    for (auto tf : messages::all_timeframes) {
+      auto fb = inst->bars->forming(tf);
+      if (!fb)
+        continue;
+      indicator_snapshot snap;
+      snap.exchange = inst->exchange;
+      snap.symbol = inst->symbol;
+      snap.tf = tf;
+      snap.open_time_ms = fb->open_time_ms;
+      snap.closed = false;
+      snap.values = inst->series[tf_index(tf)]->peek(to_ohlcv(*fb));
+      snaps.push_back(std::move(snap));
+      bars.push_back(std::move(*fb));
+    }
+  }
+  if (bars.empty())
+    return;
+  auto bar_msg = caf::make_message(std::move(bars));
+  auto snap_msg = caf::make_message(std::move(snaps));
+  for (auto& sink : st.opts.forming_sinks) {
+    self->send(sink, bar_msg);
+    self->send(sink, snap_msg);
+  }
+}
+
 void add(messages::metric_update& mu, metric_kind kind, const char* name,
   std::vector<std::pair<std::string, std::string>> labels, double value) {
   metric_entry e;
@@ -235,6 +272,7 @@ caf::behavior shard(shard_actor* self, processing_options opts) {
       auto& st = self->state;
       auto& inst = instrument_for(st, batch.exchange, batch.symbol);
       inst.quality->check(batch);
+      inst.forming_dirty = true;
       if (st.opts.trade_sinks.empty()) {
         inst.bars->add(batch.trades);
       } else {
@@ -287,6 +325,9 @@ caf::behavior shard(shard_actor* self, processing_options opts) {
       };
       if (every(st.opts.metrics_flush_ms))
         flush_metrics(self, now);
+      if (st.opts.forming_interval_ms > 0 && !st.opts.forming_sinks.empty()
+        && every(st.opts.forming_interval_ms))
+        publish_forming(self);
       if (every(st.opts.quality_report_ms))
         for (auto& [key, inst] : st.instruments) {
           auto report = inst->quality->report(now);

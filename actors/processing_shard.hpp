@@ -32,6 +32,14 @@ struct processing_options {
   /// Receivers of the trades the shard accepted (`trade_batch`, duplicates
   /// removed), e.g. the raw-trade archive.
   std::vector<caf::actor> trade_sinks;
+  /// Receivers of forming bars (`std::vector<messages::bar>` with
+  /// closed = false, every timeframe) and their peek indicators
+  /// (`std::vector<messages::indicator_snapshot>`, closed = false), e.g. the
+  /// live WebSocket broadcaster and the cache.
+  std::vector<caf::actor> forming_sinks;
+  /// How often forming bars are published, for the instruments that got
+  /// trades since the previous time (0: never).
+  std::int64_t forming_interval_ms = 1000;
   /// Wall clock in ms since the epoch; tests inject their own.
   std::function<std::int64_t()> now_ms;
 };

@@ -59,7 +59,9 @@ trade make_trade(int64_t id, int64_t price_units, int64_t time_ms) {
 struct fixture : test_coordinator_fixture<shard_config> {
   std::shared_ptr<received> out = std::make_shared<received>();
   std::shared_ptr<int64_t> clock = std::make_shared<int64_t>(t0);
+  std::shared_ptr<received> forming_out = std::make_shared<received>();
   caf::actor sink;
+  caf::actor forming;
   caf::actor shard;
 
   fixture() {
@@ -71,6 +73,9 @@ struct fixture : test_coordinator_fixture<shard_config> {
     opts.metrics = sink;
     opts.sinks = {sink};
     opts.trade_sinks = {sink};
+    forming = sys.spawn(recorder, forming_out);
+    opts.forming_sinks = {forming};
+    opts.forming_interval_ms = 500;
     auto c = clock;
     opts.now_ms = [c] { return *c; };
     shard = actors::spawn_processing_shard(sys, std::move(opts));
@@ -81,6 +86,7 @@ struct fixture : test_coordinator_fixture<shard_config> {
   ~fixture() {
     anon_send_exit(shard, caf::exit_reason::user_shutdown);
     anon_send_exit(sink, caf::exit_reason::user_shutdown);
+    anon_send_exit(forming, caf::exit_reason::user_shutdown);
     sched.run();
   }
 
@@ -213,6 +219,43 @@ CAF_TEST(trade sinks get the accepted trades without duplicates) {
       ids.push_back(t.id);
   }
   CAF_CHECK_EQUAL(ids, (std::vector<int64_t>{1, 2, 3}));
+}
+
+CAF_TEST(forming bars and peek indicators are published while trades come) {
+  send_trades({make_trade(1, 4200000000000, t0 + 1000),
+    make_trade(2, 4210000000000, t0 + 2000)});
+  // Every other tick (500 ms at 250 ms ticks) publishes.
+  tick_at(t0 + 2250);
+  tick_at(t0 + 2500);
+  CAF_REQUIRE_EQUAL(forming_out->bars.size(), messages::all_timeframes.size());
+  CAF_REQUIRE_EQUAL(
+    forming_out->snapshots.size(), messages::all_timeframes.size());
+  for (std::size_t i = 0; i < forming_out->bars.size(); ++i) {
+    const auto& b = forming_out->bars[i];
+    const auto& s = forming_out->snapshots[i];
+    CAF_CHECK(!b.closed);
+    CAF_CHECK(!s.closed);
+    CAF_CHECK(b.tf == s.tf);
+    CAF_CHECK_EQUAL(b.open_time_ms, s.open_time_ms);
+    CAF_CHECK_EQUAL(b.trade_count, 2);
+    CAF_CHECK_EQUAL(to_string(b.open), "42000");
+    CAF_CHECK_EQUAL(to_string(b.close), "42100");
+    // The peek VWAP of the forming bar is its typical price.
+    CAF_CHECK_EQUAL(s.get(indicator::vwap), (42100.0 + 42000.0 + 42100.0) / 3);
+  }
+  // Nothing new: nothing published; forming bars never reach the sinks.
+  tick_at(t0 + 2750);
+  tick_at(t0 + 3000);
+  CAF_CHECK_EQUAL(forming_out->bars.size(), messages::all_timeframes.size());
+  CAF_CHECK(out->bars.empty());
+  // A new trade: the next publication shows it.
+  send_trades({make_trade(3, 4190000000000, t0 + 3100)});
+  tick_at(t0 + 3250);
+  tick_at(t0 + 3500);
+  CAF_REQUIRE_EQUAL(
+    forming_out->bars.size(), 2 * messages::all_timeframes.size());
+  CAF_CHECK_EQUAL(to_string(forming_out->bars.back().low), "41900");
+  CAF_CHECK_EQUAL(forming_out->bars.back().trade_count, 3);
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
