@@ -300,6 +300,10 @@ std::variant<ws_request, ws_protocol_error> parse_ws_request(
   } catch (const json::parse_error& e) {
     return make_error(fallback, "invalid_json",
       "not valid JSON text (UTF-8) at byte " + std::to_string(e.byte));
+  } catch (const json::exception&) {
+    // E.g. out_of_range for a number beyond a double (1e999).
+    return make_error(
+      fallback, "invalid_json", "a number is out of the range of a double");
   }
   if (!doc.is_object())
     return make_error(

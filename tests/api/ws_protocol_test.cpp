@@ -155,6 +155,8 @@ CAF_TEST(refused messages have stable codes and echo the id) {
     {"", "invalid_json", native, "null"},
     {"{\"op\":\"ping\"} x", "invalid_json", native, "null"},
     {"{\"op\":\"p\xff\"}", "invalid_json", native, "null"},
+    {R"({"op":"ping","id":1e999})", "invalid_json", native, "null"},
+    {"7E777", "invalid_json", native, "null"},
     {"[1,2]", "not_an_object", native, "null"},
     {"\"ping\"", "not_an_object", native, "null"},
     {R"({"id":1})", "missing_field", native, "null"},
