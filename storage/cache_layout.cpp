@@ -465,7 +465,12 @@ bool read_int32(json_in& in, std::int32_t& out) noexcept {
 
 void append_bar_json(std::string& out, const messages::bar& b) {
   out += '{';
-  append_key(out, "exchange");
+  append_bar_members(out, b);
+  out += '}';
+}
+
+void append_bar_members(std::string& out, const messages::bar& b) {
+  out += "\"exchange\":";
   append_escaped(out, b.exchange);
   append_key(out, "symbol");
   append_escaped(out, b.symbol);
@@ -501,7 +506,6 @@ void append_bar_json(std::string& out, const messages::bar& b) {
   append_int(out, b.revision);
   append_key(out, "closed");
   out += b.closed ? "true" : "false";
-  out += '}';
 }
 
 std::string encode_bar(const messages::bar& b) {

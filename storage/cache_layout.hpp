@@ -76,6 +76,11 @@ private:
 /// as messages::format_units prints them, times in ms, the timeframe label.
 void append_bar_json(std::string& out, const messages::bar& b);
 
+/// Appends the members of append_bar_json's object without the braces
+/// (`"exchange":...,"closed":...`), so that other documents (the API's bar
+/// with indicators) extend the one bar shape instead of repeating it.
+void append_bar_members(std::string& out, const messages::bar& b);
+
 /// The JSON of a bar.
 std::string encode_bar(const messages::bar& b);
 
