@@ -632,6 +632,8 @@ struct responder::slot {
   slot& operator=(const slot&) = delete;
 
   void deliver(server_response res) {
+    if (observer)
+      observer(res.status);
     life->post(ex, [w = session, n = seq, r = std::move(res)]() mutable {
       if (auto s = w.lock())
         s->respond(n, std::move(r));
@@ -643,8 +645,14 @@ struct responder::slot {
   std::shared_ptr<life_guard> life;
   strand_type ex;
   error_formatter make_error;
+  std::function<void(unsigned)> observer;
   std::atomic<bool> done{false};
 };
+
+void responder::observe(std::function<void(unsigned status)> f) const {
+  if (slot_)
+    slot_->observer = std::move(f);
+}
 
 void responder::operator()(server_response res) const {
   if (slot_ && !slot_->done.exchange(true))

@@ -73,6 +73,11 @@ public:
   /// Sends `res` (first call only).
   void operator()(server_response res) const;
 
+  /// Installs a function called once with the status that is sent (also
+  /// the 503 of a dropped responder), on the completing thread. Call it
+  /// before sharing the responder.
+  void observe(std::function<void(unsigned status)> f) const;
+
 private:
   std::shared_ptr<slot> slot_;
 };

@@ -1,2 +1,0 @@
-// Placeholder translation unit; the REST and WebSocket server lands here.
-namespace csp::api {} // namespace csp::api
