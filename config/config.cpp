@@ -49,6 +49,87 @@ std::optional<std::string> check_symbol(
   return std::nullopt;
 }
 
+std::optional<std::string> check_cors_origin(std::string_view origin) {
+  if (origin == "*")
+    return std::nullopt;
+  auto quoted = "\"" + std::string{origin} + "\"";
+  auto fail = [&](const char* what) -> std::optional<std::string> {
+    return quoted + " " + what;
+  };
+  std::string_view rest;
+  std::string_view default_port;
+  if (origin.substr(0, 7) == "http://") {
+    rest = origin.substr(7);
+    default_port = "80";
+  } else if (origin.substr(0, 8) == "https://") {
+    rest = origin.substr(8);
+    default_port = "443";
+  } else {
+    return fail("must be \"*\" or scheme://host[:port] with the scheme http "
+                "or https");
+  }
+  if (rest.find_first_of("/?#") != std::string_view::npos)
+    return fail("must not have a path, query or fragment (not even a "
+                "trailing \"/\")");
+  if (rest.find('@') != std::string_view::npos)
+    return fail("must not contain user information");
+  std::string_view host;
+  std::string_view port;
+  if (!rest.empty() && rest.front() == '[') {
+    auto close = rest.find(']');
+    if (close == std::string_view::npos || close == 1)
+      return fail("has an unterminated or empty IPv6 address");
+    host = rest.substr(1, close - 1);
+    for (char c : host)
+      if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || c == ':'
+            || c == '.'))
+        return fail("has an invalid character in its IPv6 address (lower-case "
+                    "hex digits, ':' and '.' only)");
+    rest.remove_prefix(close + 1);
+    if (!rest.empty() && rest.front() != ':')
+      return fail("has text after the IPv6 address");
+    port = rest.empty() ? rest : rest.substr(1);
+    if (!rest.empty() && port.empty())
+      return fail("has an empty port");
+  } else {
+    auto colon = rest.find(':');
+    host = rest.substr(0, colon);
+    if (colon != std::string_view::npos) {
+      port = rest.substr(colon + 1);
+      if (port.empty())
+        return fail("has an empty port");
+    }
+    if (host.empty())
+      return fail("has no host");
+    for (char c : host) {
+      if (c >= 'A' && c <= 'Z')
+        return fail("must be lower-case, as browsers send it");
+      if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'
+            || c == '.'))
+        return fail("has an invalid character in its host name");
+    }
+    if (host.front() == '.' || host.back() == '.'
+      || host.find("..") != std::string_view::npos)
+      return fail("has an empty label in its host name");
+  }
+  if (!port.empty()) {
+    if (port.size() > 5 || port.front() == '0')
+      return fail("has an invalid port (1..65535, no leading zero)");
+    std::int64_t value = 0;
+    for (char c : port) {
+      if (c < '0' || c > '9')
+        return fail("has an invalid port (1..65535, no leading zero)");
+      value = value * 10 + (c - '0');
+    }
+    if (value > 65535)
+      return fail("has an invalid port (1..65535, no leading zero)");
+    if (port == default_port)
+      return quoted + " must not name the default port " + std::string{port}
+      + "; browsers leave it out of the Origin header";
+  }
+  return std::nullopt;
+}
+
 namespace {
 
 using nlohmann::json;
@@ -444,8 +525,33 @@ void read_all(const json& root, platform_config& cfg, error_list& errors) {
   }
   {
     auto r = top.sub("api");
-    r.read_port("port", cfg.api.port, 0);
-    r.read("bind", cfg.api.bind, check_non_empty);
+    auto& a = cfg.api;
+    r.read_port("port", a.port, 0);
+    r.read("bind", a.bind, check_non_empty);
+    r.read("threads", a.threads, 1, 64);
+    r.read("max_body_bytes", a.max_body_bytes, 0, 1'073'741'824);
+    r.read("max_header_bytes", a.max_header_bytes, 1'024, 1'048'576);
+    r.read("read_timeout_ms", a.read_timeout_ms, 1, 3'600'000);
+    r.read("idle_timeout_ms", a.idle_timeout_ms, 1, 86'400'000);
+    r.read("reads_require_auth", a.reads_require_auth);
+    r.read_list("cors_origins", a.cors_origins,
+      [](const std::string& s) { return check_cors_origin(s); });
+    if (a.cors_origins.size() > 1
+      && std::find(a.cors_origins.begin(), a.cors_origins.end(), "*")
+        != a.cors_origins.end())
+      r.error(join_path(r.path(), "cors_origins"),
+        "\"*\" allows every origin and must be the only entry");
+    r.read_positive("rate_limit_per_second", a.rate_limit_per_second, 0.0);
+    if (a.rate_limit_per_second < 0.001 || a.rate_limit_per_second > 1e9)
+      r.error(join_path(r.path(), "rate_limit_per_second"),
+        "must be between 0.001 and 1e9");
+    r.read("rate_limit_burst", a.rate_limit_burst, 1, 1'000'000'000);
+    r.read("rate_limit_clients", a.rate_limit_clients, 1, 100'000'000);
+    r.read("ws_forming_interval_ms", a.ws_forming_interval_ms, 1, 3'600'000);
+    r.read("ws_queue_limit", a.ws_queue_limit, 1, 1'000'000);
+    r.read("ws_ping_interval_ms", a.ws_ping_interval_ms, 1, 3'600'000);
+    r.read("ws_max_subscriptions", a.ws_max_subscriptions, 1, 100'000);
+    r.read("ws_snapshot_bars", a.ws_snapshot_bars, 0, 100'000);
   }
 }
 

@@ -168,6 +168,40 @@ struct api_config {
   std::string bind = "127.0.0.1";
   /// Only from JWT_SECRET; never read from the file.
   std::string jwt_secret;
+  /// I/O threads of the HTTP/WebSocket server (1..64).
+  std::int64_t threads = 2;
+  /// Largest request body accepted.
+  std::int64_t max_body_bytes = 1'048'576;
+  /// Largest request line plus header fields accepted.
+  std::int64_t max_header_bytes = 16'384;
+  /// A request must arrive completely within this time.
+  std::int64_t read_timeout_ms = 10'000;
+  /// A keep-alive connection without a request for this long is closed.
+  std::int64_t idle_timeout_ms = 60'000;
+  /// Reads (GET, WebSocket subscriptions) need a viewer token too; writes
+  /// always need an admin token.
+  bool reads_require_auth = false;
+  /// Browser origins allowed by CORS: exact "scheme://host[:port]" (http or
+  /// https, lower-case, no path, no default port) or the single entry "*".
+  /// Empty: no CORS headers at all.
+  std::vector<std::string> cors_origins;
+  /// Requests per second each client regains (a token bucket per client).
+  double rate_limit_per_second = 100;
+  /// Requests a client may make at once.
+  std::int64_t rate_limit_burst = 200;
+  /// Most clients the rate limiter tracks at once (memory bound).
+  std::int64_t rate_limit_clients = 100'000;
+  /// WebSocket: updates of a forming (open) bar are sent at most this often
+  /// per subscription; closed bars are sent at once.
+  std::int64_t ws_forming_interval_ms = 1'000;
+  /// WebSocket: messages queued per connection before it counts as slow.
+  std::int64_t ws_queue_limit = 256;
+  /// WebSocket: a ping is sent after this long without traffic.
+  std::int64_t ws_ping_interval_ms = 20'000;
+  /// WebSocket: most subscriptions per connection.
+  std::int64_t ws_max_subscriptions = 100;
+  /// WebSocket: closed bars sent as the snapshot of a new subscription.
+  std::int64_t ws_snapshot_bars = 500;
 };
 
 /// The whole configuration of one node.
@@ -209,6 +243,14 @@ struct load_result {
 /// stock tickers), else nullopt. Used for config values and command lines.
 std::optional<std::string> check_symbol(
   const std::string& str, std::string_view extra);
+
+/// Returns an error text when `origin` is not a CORS origin the API can
+/// match: "*", or "http://" or "https://" followed by a lower-case host
+/// name, IPv4 address or bracketed IPv6 address and an optional port
+/// 1..65535 that is not the scheme's default, with nothing after it (no
+/// path, not even "/"), exactly as browsers send the Origin header; else
+/// nullopt. Used for `api.cors_origins` and by api/cors.
+std::optional<std::string> check_cors_origin(std::string_view origin);
 
 /// Splits a comma-separated list ("a,b,,c" gives {"a", "b", "c"}), as the
 /// command lines take symbol lists.

@@ -36,9 +36,18 @@ ctest_log=$(mktemp)
 ctest_rc=${PIPESTATUS[0]}
 [ "$ctest_rc" -eq 0 ] || status=1
 
+step "fuzzing (libFuzzer, ${CSP_FUZZ_SECONDS:-15} s per target)"
+fuzz_log=$(mktemp)
+./scripts/fuzz.sh "${CSP_FUZZ_SECONDS:-15}" 2>&1 | tee "$fuzz_log"
+fuzz_rc=${PIPESTATUS[0]}
+[ "$fuzz_rc" -eq 0 ] || status=1
+
 step "summary"
 grep -E 'tests passed|tests failed' "$ctest_log" | tail -1
 rm -f "$ctest_log"
+grep -E '^  [a-z_]+_fuzz: ' "$fuzz_log"
+rm -f "$fuzz_log"
+echo "fuzzing:      $([ "$fuzz_rc" -eq 0 ] && echo ok || echo FAILED)"
 echo "format check: $([ "${fmt_bad:-0}" = 0 ] && echo ok || echo FAILED)"
 echo "clang-tidy:   $([ "$lint_ok" = 1 ] && echo ok || echo FAILED)"
 echo "elapsed: $(( $(date +%s) - start )) s"

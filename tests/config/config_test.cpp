@@ -94,6 +94,21 @@ CAF_TEST(an empty object yields the documented defaults) {
   CAF_CHECK_EQUAL(c.api.port, 8000);
   CAF_CHECK_EQUAL(c.api.bind, "127.0.0.1");
   CAF_CHECK_EQUAL(c.api.jwt_secret, "");
+  CAF_CHECK_EQUAL(c.api.threads, 2);
+  CAF_CHECK_EQUAL(c.api.max_body_bytes, 1'048'576);
+  CAF_CHECK_EQUAL(c.api.max_header_bytes, 16'384);
+  CAF_CHECK_EQUAL(c.api.read_timeout_ms, 10'000);
+  CAF_CHECK_EQUAL(c.api.idle_timeout_ms, 60'000);
+  CAF_CHECK_EQUAL(c.api.reads_require_auth, false);
+  CAF_CHECK(c.api.cors_origins.empty());
+  CAF_CHECK_EQUAL(c.api.rate_limit_per_second, 100.0);
+  CAF_CHECK_EQUAL(c.api.rate_limit_burst, 200);
+  CAF_CHECK_EQUAL(c.api.rate_limit_clients, 100'000);
+  CAF_CHECK_EQUAL(c.api.ws_forming_interval_ms, 1'000);
+  CAF_CHECK_EQUAL(c.api.ws_queue_limit, 256);
+  CAF_CHECK_EQUAL(c.api.ws_ping_interval_ms, 20'000);
+  CAF_CHECK_EQUAL(c.api.ws_max_subscriptions, 100);
+  CAF_CHECK_EQUAL(c.api.ws_snapshot_bars, 500);
 }
 
 CAF_TEST(a full file sets every key) {
@@ -122,7 +137,15 @@ CAF_TEST(a full file sets every key) {
                  "archive_trades": false, "spool_dir": "/var/spool/csp",
                  "flush_rows": 500, "flush_age_ms": 50},
     "redis": {"url": "redis://cache:6380/2", "enabled": false},
-    "api": {"port": 8443, "bind": "0.0.0.0"}
+    "api": {"port": 8443, "bind": "0.0.0.0", "threads": 4,
+            "max_body_bytes": 4096, "max_header_bytes": 8192,
+            "read_timeout_ms": 5000, "idle_timeout_ms": 30000,
+            "reads_require_auth": true,
+            "cors_origins": ["https://app.example.com", "http://localhost:3000"],
+            "rate_limit_per_second": 2.5, "rate_limit_burst": 10,
+            "rate_limit_clients": 5000, "ws_forming_interval_ms": 250,
+            "ws_queue_limit": 64, "ws_ping_interval_ms": 15000,
+            "ws_max_subscriptions": 20, "ws_snapshot_bars": 0}
   })");
   for (auto& e : res.errors)
     CAF_MESSAGE("unexpected error: " << e);
@@ -176,6 +199,22 @@ CAF_TEST(a full file sets every key) {
   CAF_CHECK(!c.redis.enabled);
   CAF_CHECK_EQUAL(c.api.port, 8443);
   CAF_CHECK_EQUAL(c.api.bind, "0.0.0.0");
+  CAF_CHECK_EQUAL(c.api.threads, 4);
+  CAF_CHECK_EQUAL(c.api.max_body_bytes, 4096);
+  CAF_CHECK_EQUAL(c.api.max_header_bytes, 8192);
+  CAF_CHECK_EQUAL(c.api.read_timeout_ms, 5000);
+  CAF_CHECK_EQUAL(c.api.idle_timeout_ms, 30'000);
+  CAF_CHECK_EQUAL(c.api.reads_require_auth, true);
+  CAF_CHECK(c.api.cors_origins
+    == (string_list{"https://app.example.com", "http://localhost:3000"}));
+  CAF_CHECK_EQUAL(c.api.rate_limit_per_second, 2.5);
+  CAF_CHECK_EQUAL(c.api.rate_limit_burst, 10);
+  CAF_CHECK_EQUAL(c.api.rate_limit_clients, 5000);
+  CAF_CHECK_EQUAL(c.api.ws_forming_interval_ms, 250);
+  CAF_CHECK_EQUAL(c.api.ws_queue_limit, 64);
+  CAF_CHECK_EQUAL(c.api.ws_ping_interval_ms, 15'000);
+  CAF_CHECK_EQUAL(c.api.ws_max_subscriptions, 20);
+  CAF_CHECK_EQUAL(c.api.ws_snapshot_bars, 0);
 }
 
 CAF_TEST(the example file is valid) {
@@ -265,6 +304,68 @@ CAF_TEST(invalid values are reported) {
     "quality.volume_anomaly_factor: must be greater than 1");
   expect_single_error(R"({"metrics": {"port": 18446744073709551615}})",
     "metrics.port: must be between 0 and 65535");
+}
+
+CAF_TEST(invalid api values are reported) {
+  expect_single_error(R"({"api": {"threads": 0}})",
+    "api.threads: must be between 1 and 64, got 0");
+  expect_single_error(R"({"api": {"threads": 65}})",
+    "api.threads: must be between 1 and 64, got 65");
+  expect_single_error(R"({"api": {"max_body_bytes": -1}})",
+    "api.max_body_bytes: must be between 0 and");
+  expect_single_error(R"({"api": {"max_header_bytes": 100}})",
+    "api.max_header_bytes: must be between 1024 and");
+  expect_single_error(R"({"api": {"read_timeout_ms": 0}})",
+    "api.read_timeout_ms: must be between 1 and");
+  expect_single_error(R"({"api": {"idle_timeout_ms": "60s"}})",
+    "api.idle_timeout_ms: expected an integer, got string");
+  expect_single_error(R"({"api": {"reads_require_auth": "yes"}})",
+    "api.reads_require_auth: expected a boolean, got string");
+  expect_single_error(R"({"api": {"cors_origins": "https://x.com"}})",
+    "api.cors_origins: expected an array");
+  expect_single_error(R"({"api": {"cors_origins": ["https://x.com/"]}})",
+    "api.cors_origins[0]: \"https://x.com/\" must not have a path");
+  expect_single_error(R"({"api": {"cors_origins": ["https://x.com", 1]}})",
+    "api.cors_origins[1]: expected a string");
+  expect_single_error(
+    R"({"api": {"cors_origins": ["https://x.com", "https://x.com"]}})",
+    "api.cors_origins[1]: duplicate");
+  expect_single_error(R"({"api": {"cors_origins": ["https://X.com"]}})",
+    "api.cors_origins[0]: \"https://X.com\" must be lower-case");
+  expect_single_error(R"({"api": {"cors_origins": ["https://x.com:443"]}})",
+    "api.cors_origins[0]: \"https://x.com:443\" must not name the default "
+    "port");
+  expect_single_error(R"({"api": {"cors_origins": ["*", "https://x.com"]}})",
+    "api.cors_origins: \"*\" allows every origin and must be the only entry");
+  expect_single_error(R"({"api": {"rate_limit_per_second": 0}})",
+    "api.rate_limit_per_second: must be greater than 0");
+  expect_single_error(R"({"api": {"rate_limit_per_second": 0.0001}})",
+    "api.rate_limit_per_second: must be between 0.001 and 1e9");
+  expect_single_error(R"({"api": {"rate_limit_burst": 0}})",
+    "api.rate_limit_burst: must be between 1 and");
+  expect_single_error(R"({"api": {"rate_limit_clients": 0}})",
+    "api.rate_limit_clients: must be between 1 and");
+  expect_single_error(R"({"api": {"ws_forming_interval_ms": 0}})",
+    "api.ws_forming_interval_ms: must be between 1 and");
+  expect_single_error(R"({"api": {"ws_queue_limit": 0}})",
+    "api.ws_queue_limit: must be between 1 and");
+  expect_single_error(R"({"api": {"ws_ping_interval_ms": -5}})",
+    "api.ws_ping_interval_ms: must be between 1 and");
+  expect_single_error(R"({"api": {"ws_max_subscriptions": 0}})",
+    "api.ws_max_subscriptions: must be between 1 and");
+  expect_single_error(R"({"api": {"ws_snapshot_bars": -1}})",
+    "api.ws_snapshot_bars: must be between 0 and");
+  expect_single_error(
+    R"({"api": {"ws_snapshot": 5}})", "api.ws_snapshot: unknown key");
+}
+
+CAF_TEST(cors origins) {
+  CAF_CHECK(!check_cors_origin("*"));
+  CAF_CHECK(!check_cors_origin("https://app.example.com"));
+  CAF_CHECK(!check_cors_origin("http://[::1]:8080"));
+  CAF_CHECK(check_cors_origin("https://app.example.com/"));
+  CAF_CHECK(check_cors_origin("http://x.com:80"));
+  CAF_CHECK(check_cors_origin("ws://x.com"));
 }
 
 CAF_TEST(every problem is reported at once) {
