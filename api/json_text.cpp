@@ -55,16 +55,6 @@ std::size_t utf8_sequence(
 
 } // namespace
 
-bool is_valid_utf8(std::string_view s) noexcept {
-  std::size_t bad = 0;
-  for (std::size_t i = 0; i < s.size();) {
-    auto n = utf8_sequence(s, i, bad);
-    if (n == 0)
-      return false;
-    i += n;
-  }
-  return true;
-}
 
 void append_json_string(std::string& out, std::string_view s) {
   static constexpr char hex[] = "0123456789abcdef";

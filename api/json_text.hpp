@@ -28,8 +28,5 @@ void append_json_double(std::string& out, double v);
 /// ("0.00100000", "-12.50000000"), as Binance prints prices and volumes.
 void append_fixed8(std::string& out, messages::int128 units);
 
-/// Returns true when `s` is valid UTF-8 (RFC 3629: no overlong forms, no
-/// surrogates, nothing above U+10FFFF).
-bool is_valid_utf8(std::string_view s) noexcept;
 
 } // namespace csp::api
