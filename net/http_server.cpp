@@ -217,6 +217,7 @@ public:
     if (finished_ || close_requested_)
       return;
     close_requested_ = true;
+    close_text_ = "closed: " + reason;
     close_reason_ = websocket::close_reason{
       static_cast<websocket::close_code>(code), reason};
     // Drop what waits; the message being written (if any) completes first.
@@ -259,7 +260,9 @@ private:
 
   void on_read(error_code ec) {
     if (ec) {
-      if (ec == websocket::error::closed)
+      if (close_requested_)
+        finish(close_text_); // whatever ended it, the close was ours
+      else if (ec == websocket::error::closed)
         finish("closed_by_peer");
       else if (ec == beast::error::timeout)
         finish("timeout");
@@ -308,7 +311,6 @@ private:
     if (close_started_ || finished_)
       return;
     close_started_ = true;
-    close_text_ = "closed: " + std::string{close_reason_.reason.c_str()};
     ws_.async_close(close_reason_, [self = shared_from_this()](error_code) {
       self->finish(self->close_text_);
     });
@@ -632,8 +634,8 @@ struct responder::slot {
   slot& operator=(const slot&) = delete;
 
   void deliver(server_response res) {
-    if (observer)
-      observer(res.status);
+    if (decorator)
+      decorator(res);
     life->post(ex, [w = session, n = seq, r = std::move(res)]() mutable {
       if (auto s = w.lock())
         s->respond(n, std::move(r));
@@ -645,13 +647,13 @@ struct responder::slot {
   std::shared_ptr<life_guard> life;
   strand_type ex;
   error_formatter make_error;
-  std::function<void(unsigned)> observer;
+  std::function<void(server_response&)> decorator;
   std::atomic<bool> done{false};
 };
 
-void responder::observe(std::function<void(unsigned status)> f) const {
+void responder::decorate(std::function<void(server_response&)> f) const {
   if (slot_)
-    slot_->observer = std::move(f);
+    slot_->decorator = std::move(f);
 }
 
 void responder::operator()(server_response res) const {

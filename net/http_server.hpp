@@ -73,10 +73,10 @@ public:
   /// Sends `res` (first call only).
   void operator()(server_response res) const;
 
-  /// Installs a function called once with the status that is sent (also
-  /// the 503 of a dropped responder), on the completing thread. Call it
-  /// before sharing the responder.
-  void observe(std::function<void(unsigned status)> f) const;
+  /// Installs a function that sees (and may add headers to) the response
+  /// that is sent, also the 503 of a dropped responder; called once, on
+  /// the completing thread. Call it before sharing the responder.
+  void decorate(std::function<void(server_response&)> f) const;
 
 private:
   std::shared_ptr<slot> slot_;

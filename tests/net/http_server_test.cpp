@@ -113,8 +113,12 @@ server_handlers echo_handlers(std::vector<responder>& kept, std::mutex& mtx) {
       }}.detach();
       return;
     }
-    if (req.target == "/drop")
+    if (req.target == "/drop") {
+      r.decorate([](server_response& res) {
+        res.headers.emplace_back("X-Seen-Status", std::to_string(res.status));
+      });
       return;
+    }
     if (req.target == "/never") {
       std::lock_guard<std::mutex> guard{mtx};
       kept.push_back(r);
@@ -214,6 +218,8 @@ CAF_TEST(a dropped responder answers 503 and a throwing handler 500) {
   auto res = c.get("/drop");
   CAF_CHECK_EQUAL(res.result_int(), 503U);
   CAF_CHECK_EQUAL(error_code_of(res.body()), "unavailable");
+  // The decorator saw the 503 and its header went out.
+  CAF_CHECK_EQUAL(res["X-Seen-Status"], "503");
   auto thrown = c.get("/throw");
   CAF_CHECK_EQUAL(thrown.result_int(), 500U);
   CAF_CHECK_EQUAL(error_code_of(thrown.body()), "internal_error");
@@ -443,6 +449,7 @@ CAF_TEST(a client that does not read hits the queue limit) {
   // Closing a stuck connection cuts it after the close timeout.
   p->close(4002, "too slow");
   auto why = wait_close();
+  CAF_MESSAGE("close reason: " << why);
   CAF_CHECK(why == "close timeout" || why.rfind("closed", 0) == 0);
 }
 
