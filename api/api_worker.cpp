@@ -58,6 +58,8 @@ struct api_worker_state {
   monitoring::metric_batch::series_id hits = 0;
   monitoring::metric_batch::series_id misses = 0;
   std::shared_ptr<spdlog::logger> log = monitoring::get_logger("api");
+  /// Sends a symbol command to the collectors (set at start).
+  std::function<void(messages::symbol_command)> collectors_out;
 
   static inline const char* name = "api_worker";
 
@@ -75,7 +77,8 @@ struct api_worker_state {
       if (c.exchange.empty()) {
         auto ex = history().exchange_of(c.symbol);
         if (!ex)
-          return error(404, "unknown_symbol", "unknown symbol '" + c.symbol + "'");
+          return error(
+            404, "unknown_symbol", "unknown symbol '" + c.symbol + "'");
         c.exchange = *ex;
       } else if (!history().known_symbol(c.exchange, c.symbol)) {
         return error(404, "unknown_symbol",
@@ -170,7 +173,8 @@ struct api_worker_state {
     q.tf = c.tf;
     q.start_ms = c.start_ms;
     q.end_ms = c.end_ms;
-    q.limit = static_cast<std::int64_t>(std::min(c.limit, opts.max_export_rows));
+    q.limit
+      = static_cast<std::int64_t>(std::min(c.limit, opts.max_export_rows));
     try {
       auto bars = history().store().load_candles(q);
       auto ind = indicators_for(c, bars);
@@ -191,7 +195,8 @@ struct api_worker_state {
     bool changed = true;
     try {
       if (add)
-        history().store().upsert_symbols({{c.exchange, c.symbol, c.asset_class}});
+        history().store().upsert_symbols(
+          {{c.exchange, c.symbol, c.asset_class}});
       else
         changed = history().store().deactivate_symbol(c.exchange, c.symbol);
     } catch (const storage::pg_error& e) {
@@ -204,6 +209,10 @@ struct api_worker_state {
     if (!changed)
       return error(404, "unknown_symbol",
         "no active symbol '" + c.symbol + "' on exchange '" + c.exchange + "'");
+    if (collectors_out)
+      collectors_out(messages::symbol_command{
+        add ? messages::symbol_action::add : messages::symbol_action::remove,
+        c.exchange, c.symbol});
     monitoring::log_event(*log, config::log_level::info,
       add ? "symbol added" : "symbol removed",
       {{"exchange", c.exchange}, {"symbol", c.symbol}});
@@ -257,9 +266,16 @@ caf::behavior api_worker(
   auto& init = self->state;
   init.opts = std::move(opts);
   auto pattern = std::string{storage::bars_key_pattern};
-  init.hits = init.batch.counter("cache_hits_total", {{"key_pattern", pattern}});
-  init.misses = init.batch.counter("cache_misses_total", {{"key_pattern", pattern}});
-  self->delayed_send(self, std::chrono::milliseconds{init.opts.metrics_flush_ms},
+  if (init.opts.collectors)
+    init.collectors_out = [self](messages::symbol_command cmd) {
+      self->send(self->state.opts.collectors, std::move(cmd));
+    };
+  init.hits
+    = init.batch.counter("cache_hits_total", {{"key_pattern", pattern}});
+  init.misses
+    = init.batch.counter("cache_misses_total", {{"key_pattern", pattern}});
+  self->delayed_send(self,
+    std::chrono::milliseconds{init.opts.metrics_flush_ms},
     messages::flush_timer_atom_v);
   return {
     [self](api_call& c, net::responder& r) {
@@ -272,15 +288,15 @@ caf::behavior api_worker(
       r(std::move(res));
     },
     [self](messages::snapshot_atom, const std::string& exchange,
-      const std::string& symbol, messages::timeframe tf, std::size_t n) {
-      return self->state.snapshot(exchange, symbol, tf, n);
-    },
+      const std::string& symbol, messages::timeframe tf,
+      std::size_t n) { return self->state.snapshot(exchange, symbol, tf, n); },
     [self](messages::flush_timer_atom) {
       auto& st = self->state;
       st.flush_metrics();
       if (!st.batch.empty() && st.opts.metrics)
         self->send(st.opts.metrics, st.batch.take());
-      self->delayed_send(self, std::chrono::milliseconds{st.opts.metrics_flush_ms},
+      self->delayed_send(self,
+        std::chrono::milliseconds{st.opts.metrics_flush_ms},
         messages::flush_timer_atom_v);
     },
   };

@@ -55,7 +55,6 @@ std::size_t utf8_sequence(
 
 } // namespace
 
-
 void append_json_string(std::string& out, std::string_view s) {
   static constexpr char hex[] = "0123456789abcdef";
   out += '"';

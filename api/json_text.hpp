@@ -28,5 +28,4 @@ void append_json_double(std::string& out, double v);
 /// ("0.00100000", "-12.50000000"), as Binance prints prices and volumes.
 void append_fixed8(std::string& out, messages::int128 units);
 
-
 } // namespace csp::api

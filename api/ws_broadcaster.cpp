@@ -53,6 +53,9 @@ struct connection {
   ws_outbox box;
   std::map<ws_stream, subscription> subs;
   std::uint64_t next_sub = 1;
+  /// The dialect of the last message understood (the answer's dialect for
+  /// one that cannot tell).
+  ws_dialect dialect = ws_dialect::native;
 };
 
 /// What the broadcaster knows of one symbol and timeframe.
@@ -84,6 +87,8 @@ struct broadcaster_state {
   series_id connections_gauge = 0;
   std::unordered_map<std::string, series_id> sent;
   std::int64_t ticks = 0;
+  /// When bars of each exchange last arrived (wall clock ms).
+  std::map<std::string, std::int64_t> last_update;
   std::shared_ptr<spdlog::logger> log = monitoring::get_logger("api.ws");
 
   static inline const char* name = "ws_broadcaster";
@@ -96,8 +101,9 @@ struct broadcaster_state {
     auto i = sent.find(symbol);
     if (i == sent.end())
       i = sent
-            .emplace(symbol, batch.counter("websocket_messages_sent_total",
-                               {{"symbol", symbol}}))
+            .emplace(symbol,
+              batch.counter(
+                "websocket_messages_sent_total", {{"symbol", symbol}}))
             .first;
     batch.add(i->second, n);
   }
@@ -152,8 +158,8 @@ void drop_slow(broadcaster_state& st, std::uint64_t id) {
     {{"client", i->second.peer->remote_address()},
       {"waiting", std::to_string(waiting)}});
   // 1008: policy violation (RFC 6455).
-  i->second.peer->close(1008,
-    "slow consumer: " + std::to_string(waiting) + " messages waiting");
+  i->second.peer->close(
+    1008, "slow consumer: " + std::to_string(waiting) + " messages waiting");
   forget(st, id);
 }
 
@@ -292,8 +298,8 @@ std::string make_snapshot(broadcaster_state& st, const ws_stream& key,
     inds.emplace(x.open_time_ms, x);
   for (auto& b : h.bars) {
     auto i = inds.find(b.open_time_ms);
-    merged[b.open_time_ms] = bar_entry{
-      b, i != inds.end() ? std::optional{i->second} : std::nullopt};
+    merged[b.open_time_ms]
+      = bar_entry{b, i != inds.end() ? std::optional{i->second} : std::nullopt};
   }
   for (auto& e : s.recent) {
     auto i = merged.find(e.b.open_time_ms);
@@ -335,14 +341,15 @@ void on_snapshot(broadcaster_actor* self, std::uint64_t conn_id,
     ci->second.subs.erase(si);
     st.streams[key].subscribers.erase(conn_id);
     reliable(st, conn_id,
-      error_reply(ws_protocol_error{dialect, "unknown_symbol", h.error, "null"}));
+      error_reply(
+        ws_protocol_error{dialect, "unknown_symbol", h.error, "null"}));
     drain(st, conn_id);
     return;
   }
   if (!h.error_code.empty())
     monitoring::log_event(*st.log, config::log_level::warning,
-      "snapshot without stored history", {{"symbol", key.symbol},
-                                           {"error", h.error}});
+      "snapshot without stored history",
+      {{"symbol", key.symbol}, {"error", h.error}});
   auto exchange = !h.exchange.empty() ? h.exchange : st.streams[key].exchange;
   std::int64_t last_open = -1;
   if (sub.dialect == ws_dialect::native) {
@@ -441,9 +448,8 @@ void handle_request(
       ->request(worker, std::chrono::seconds{10}, messages::snapshot_atom_v,
         std::string{}, key.symbol, key.tf, st.opts.snapshot_bars)
       .then(
-        [self, conn_id, k, id](bar_history& h) {
-          on_snapshot(self, conn_id, k, id, std::move(h));
-        },
+        [self, conn_id, k, id](
+          bar_history& h) { on_snapshot(self, conn_id, k, id, std::move(h)); },
         [self, conn_id, k, id](caf::error& err) {
           bar_history h;
           h.error_code = "unavailable";
@@ -476,18 +482,23 @@ caf::behavior broadcaster(
       auto& st = self->state;
       if (st.conns.count(t.peer_id) == 0)
         return;
-      auto parsed = parse_ws_request(t.text);
+      auto& c = st.conns.at(t.peer_id);
+      auto parsed = parse_ws_request(t.text, c.dialect);
       if (auto* err = std::get_if<ws_protocol_error>(&parsed)) {
+        c.dialect = err->dialect;
         if (reliable(st, t.peer_id, error_reply(*err)))
           drain(st, t.peer_id);
         return;
       }
+      c.dialect = std::get<ws_request>(parsed).dialect;
       handle_request(self, t.peer_id, std::get<ws_request>(parsed));
     },
     [self](const ws_gone& g) { forget(self->state, g.peer_id); },
     [self](const std::vector<bar>& bars) {
       auto& st = self->state;
       auto now = st.now();
+      if (!bars.empty())
+        st.last_update[bars.front().exchange] = now;
       for (const auto& b : bars) {
         remember(st, b);
         st.waiting.push_back({b, now});
@@ -513,8 +524,8 @@ caf::behavior broadcaster(
     [self](messages::flush_timer_atom) {
       auto& st = self->state;
       release_waiting(st, st.opts.flush_ms);
-      auto pending = std::vector<std::uint64_t>(
-        st.backlog.begin(), st.backlog.end());
+      auto pending
+        = std::vector<std::uint64_t>(st.backlog.begin(), st.backlog.end());
       for (auto id : pending)
         drain(st, id);
       if (++st.ticks * st.opts.flush_ms >= 1000) {
@@ -526,6 +537,20 @@ caf::behavior broadcaster(
         messages::flush_timer_atom_v);
     },
     [self](caf::get_atom) { return self->state.conns.size(); },
+    [self](messages::health_atom) {
+      auto& st = self->state;
+      auto now = st.now();
+      std::vector<messages::health_status> out;
+      out.push_back({"websocket", "healthy",
+        std::to_string(st.conns.size()) + " clients connected", now});
+      for (const auto& [exchange, when] : st.last_update) {
+        auto lag = now - when;
+        out.push_back({"feed." + exchange,
+          lag <= st.opts.stale_after_ms ? "healthy" : "degraded",
+          "last bar update " + std::to_string(lag) + " ms ago", now});
+      }
+      return out;
+    },
   };
 }
 

@@ -41,6 +41,9 @@ struct ws_broadcaster_options {
   /// Closed bars kept per symbol and timeframe to complete snapshots with
   /// what storage may not hold yet.
   std::size_t recent_bars = 8;
+  /// A feed whose bars stopped this long ago is reported degraded (polled
+  /// stock feeds update once a minute).
+  std::int64_t stale_after_ms = 180'000;
   /// How often waiting forming updates are looked at.
   std::int64_t flush_ms = 50;
   /// Wall clock in ms; tests inject their own.
@@ -53,7 +56,9 @@ struct ws_broadcaster_options {
 /// - `std::vector<messages::bar>` and
 ///   `std::vector<messages::indicator_snapshot>` (closed and forming) from
 ///   the processing shards;
-/// - `get_atom` -> std::size_t: open connections (for tests and health).
+/// - `get_atom` -> std::size_t: open connections (for tests);
+/// - `health_atom` -> std::vector<messages::health_status>: "websocket"
+///   (connections) and "feed.<exchange>" (time since its last bar update).
 caf::actor spawn_ws_broadcaster(
   caf::actor_system& sys, ws_broadcaster_options opts);
 

@@ -37,11 +37,13 @@ options:
   --symbols LIST            override exchanges.binance.symbols (comma list)
   --stocks LIST             override exchanges.yahoo.symbols (comma list)
   --metrics-port N          override metrics.port (0: any free port)
+  --api-port N              override api.port (0: any free port)
   --bars-out FILE           append every final closed bar as `csp bars` CSV
   --bars-out-timeframe TF   timeframe written to --bars-out (default 1m)
   --duration-s N            stop after N seconds (default: until SIGINT)
   --no-db                   run without PostgreSQL (nothing is stored)
   --no-cache                run without Redis (nothing is cached)
+  --no-api                  run without the HTTP/WebSocket API
   --help                    this text
 )";
 
@@ -66,8 +68,11 @@ int run_node(const arg_list& args) {
       std::cout << run_usage;
       return 0;
     }
-    if (a == "--no-db" || a == "--no-cache") {
-      (a == "--no-db" ? ro.no_db : ro.no_cache) = true;
+    if (a == "--no-db" || a == "--no-cache" || a == "--no-api") {
+      (a == "--no-db"         ? ro.no_db
+          : a == "--no-cache" ? ro.no_cache
+                              : ro.no_api)
+        = true;
       continue;
     }
     if (i + 1 >= args.size()) {
@@ -88,18 +93,21 @@ int run_node(const arg_list& args) {
       ro.symbols = split_list(v);
     } else if (a == "--stocks") {
       ro.stocks = split_list(v);
-    } else if (a == "--metrics-port" || a == "--duration-s") {
+    } else if (a == "--metrics-port" || a == "--api-port"
+      || a == "--duration-s") {
+      bool port = a != "--duration-s";
       std::int64_t n = -1;
       auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
       if (ec != std::errc{} || end != v.data() + v.size() || n < 0
-        || (a == "--metrics-port" && n > 65535)) {
+        || (port && n > 65535)) {
         std::cerr << "csp run: " << a << " needs a non-negative integer"
-                  << (a == "--metrics-port" ? " up to 65535" : "") << ", got '"
-                  << v << "'\n";
+                  << (port ? " up to 65535" : "") << ", got '" << v << "'\n";
         return 2;
       }
       if (a == "--metrics-port")
         ro.metrics_port = static_cast<std::uint16_t>(n);
+      else if (a == "--api-port")
+        ro.api_port = static_cast<std::uint16_t>(n);
       else
         ro.duration_s = n;
     } else if (a == "--bars-out") {
@@ -139,11 +147,15 @@ int run_node(const arg_list& args) {
       rc = 1;
     } else {
       std::cout << "csp run: node '" << cfg.node.name << "' up; metrics on "
-                << "http://127.0.0.1:" << n.metrics_port << "/metrics"
-                << std::endl;
+                << "http://127.0.0.1:" << n.metrics_port << "/metrics";
+      if (n.api_port != 0)
+        std::cout << "; chart and API on http://" << cfg.api.bind << ":"
+                  << n.api_port << "/";
+      std::cout << std::endl;
       monitoring::log_event(*log, config::log_level::info, "node started",
         {{"node", cfg.node.name},
-          {"metrics_port", static_cast<std::int64_t>(n.metrics_port)}});
+          {"metrics_port", static_cast<std::int64_t>(n.metrics_port)},
+          {"api_port", static_cast<std::int64_t>(n.api_port)}});
       auto start = std::chrono::steady_clock::now();
       caf::scoped_actor self{sys};
       // A stage that dies unexpectedly ends the run with an error.

@@ -9,6 +9,7 @@
 #include "caf/stateful_actor.hpp"
 
 #include "actors/bar_csv_writer.hpp"
+#include "api/api_server.hpp"
 #include "actors/cache_writer.hpp"
 #include "actors/binance_collector.hpp"
 #include "actors/collector_supervisor.hpp"
@@ -44,6 +45,8 @@ std::string apply_overrides(
     yahoo.symbols = *ro.stocks;
   if (ro.metrics_port)
     cfg.metrics.port = *ro.metrics_port;
+  if (ro.api_port)
+    cfg.api.port = *ro.api_port;
   for (auto& s : binance.symbols)
     for (char c : s)
       if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')))
@@ -208,6 +211,32 @@ std::string start_node(caf::actor_system& sys,
     sinks.push_back(n.cache);
     trade_sinks.push_back(n.cache);
   }
+  std::vector<caf::actor> forming_sinks;
+  if (n.cache)
+    forming_sinks.push_back(n.cache);
+  auto role = cfg.node.role;
+  if (!ro.no_api
+    && (role == config::node_role::all || role == config::node_role::api)) {
+    api::api_options ao;
+    ao.api = cfg.api;
+    ao.database = cfg.database.enabled && !ro.no_db;
+    ao.db = storage::pg_settings_from(cfg.database);
+    std::string err;
+    if (auto redis = storage::redis_options_from_url(cfg.redis.url, err))
+      ao.redis = *redis;
+    ao.workers = static_cast<std::size_t>(std::max<std::int64_t>(
+      1, std::min<std::int64_t>(cfg.database.pool_size, cfg.api.threads)));
+    ao.metrics = n.metrics;
+    ao.storage = n.storage;
+    n.api = api::spawn_api(sys, std::move(ao));
+    self->request(n.api, 10s, caf::get_atom_v)
+      .receive([&](std::uint16_t port) { n.api_port = port; },
+        [&](caf::error& e) { error = "API server: " + sys.render(e); });
+    if (!error.empty())
+      return error;
+    sinks.push_back(n.api);
+    forming_sinks.push_back(n.api);
+  }
   actors::processing_options po;
   po.bars.grace_ms = cfg.bars.grace_ms;
   po.bars.allowed_lateness_ms = cfg.bars.allowed_lateness_ms;
@@ -217,8 +246,11 @@ std::string start_node(caf::actor_system& sys,
   po.metrics = n.metrics;
   po.sinks = std::move(sinks);
   po.trade_sinks = std::move(trade_sinks);
+  po.forming_sinks = std::move(forming_sinks);
   n.processing = actors::spawn_processing_shard(sys, po);
   n.collectors = spawn_collectors(sys, cfg, n);
+  if (n.api)
+    self->send(n.api, caf::put_atom_v, std::string{"collectors"}, n.collectors);
   return {};
 }
 
@@ -226,7 +258,7 @@ void stop_node(caf::actor_system& sys, node& n) {
   caf::scoped_actor self{sys};
   // Upstream first: what a collector sent is processed and written before
   // the next stage goes.
-  for (auto* h : {&n.collectors, &n.processing, &n.storage, &n.cache,
+  for (auto* h : {&n.collectors, &n.processing, &n.api, &n.storage, &n.cache,
          &n.bars_out, &n.metrics}) {
     if (!*h)
       continue;

@@ -26,6 +26,10 @@ struct run_options {
   std::optional<std::vector<std::string>> symbols;
   std::optional<std::vector<std::string>> stocks;
   std::optional<std::uint16_t> metrics_port;
+  /// Overrides api.port (0: any free port).
+  std::optional<std::uint16_t> api_port;
+  /// Run without the HTTP/WebSocket API.
+  bool no_api = false;
   std::string bars_out;
   messages::timeframe bars_out_tf = messages::timeframe::m1;
   std::int64_t duration_s = 0;
@@ -48,7 +52,10 @@ struct node {
   caf::actor storage;
   caf::actor cache;
   caf::actor collectors;
+  caf::actor api;
   std::uint16_t metrics_port = 0;
+  /// The API's port; 0 when it does not run.
+  std::uint16_t api_port = 0;
 };
 
 /// Spawns the node's actors; returns an error text on failure.
