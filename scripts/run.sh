@@ -7,8 +7,10 @@
 #   ./scripts/run.sh <csp command> [options]   runs that csp command, e.g.
 #                               ./scripts/run.sh bars --timeframe 1m --input f
 # The node runs until Ctrl-C (or CSP_RUN_DURATION_S seconds) and then prints
-# a summary. Environment: CSP_METRICS_PORT (default 9090), CSP_SIM_RATE
-# (trades/s, default 200), CSP_SYMBOLS (default BTCUSDT,ETHUSDT,BNBUSDT).
+# a summary. Environment: CSP_METRICS_PORT (default 9090), CSP_API_PORT
+# (chart page, REST and WebSocket API; default 8000), CSP_SIM_RATE
+# (trades/s, default 200), CSP_SYMBOLS (default BTCUSDT,ETHUSDT,BNBUSDT),
+# CSP_SIM_PAST_S (seconds of simulated trade history before now, default 0).
 # Idempotent: a second run reuses the installed packages and the build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,6 +35,7 @@ out=.data/run
 mkdir -p "$out"
 symbols=${CSP_SYMBOLS:-BTCUSDT,ETHUSDT,BNBUSDT}
 metrics_port=${CSP_METRICS_PORT:-9090}
+api_port=${CSP_API_PORT:-8000}
 duration=${CSP_RUN_DURATION_S:-0}
 pids=()
 stop() {
@@ -42,11 +45,13 @@ stop() {
 trap stop EXIT INT TERM
 
 node_args=(run --symbols "$symbols" --metrics-port "$metrics_port"
+           --api-port "$api_port"
            --bars-out "$out/bars_1m.csv" --duration-s "$duration")
 if [ "$live" = 0 ]; then
   rm -f "$out/trades.jsonl" "$out/bars_1m.csv"
   "$sim" --listen 127.0.0.1:0 --symbols "$symbols" --stocks AAPL,MSFT \
     --rate "${CSP_SIM_RATE:-200}" --seed 1 --trade-log "$out/trades.jsonl" \
+    --past-s "${CSP_SIM_PAST_S:-0}" \
     >"$out/sim.out" 2>&1 &
   pids+=($!)
   port=
@@ -69,6 +74,10 @@ cat <<MSG
 == platform node starting
 feed:      $feed
 symbols:   $symbols
+chart:     http://127.0.0.1:$api_port/  (live candles and indicators)
+api:       http://127.0.0.1:$api_port/api/v1/symbols, /api/v1/charts/BTCUSDT?timeframe=1m,
+           /api/v1/klines?symbol=BTCUSDT&interval=1m, ws://127.0.0.1:$api_port/ws,
+           http://127.0.0.1:$api_port/openapi.json
 metrics:   http://127.0.0.1:$metrics_port/metrics
 database:  postgresql://$DB_USER@$DB_HOST:$DB_PORT/$DB_NAME (password in .data/secrets/db_password)
            tables symbols, trades, candles, indicators, data_quality

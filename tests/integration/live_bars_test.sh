@@ -55,7 +55,7 @@ run_case() { # name, sim options..., -- , node options...
   port=$(wait_for_port "$dir/sim.out") || { bad "$name: simulator did not start"; return; }
   (cd "$dir" && exec "$csp" run --binance-ws-url "ws://127.0.0.1:$port" \
     --binance-rest-url "http://127.0.0.1:$port" --symbols BTCUSDT,ETHUSDT \
-    --stocks "" --metrics-port 0 --duration-s "$duration" \
+    --stocks "" --metrics-port 0 --api-port 0 --duration-s "$duration" \
     --bars-out "$dir/bars.csv" --no-db --no-cache "${node_args[@]}") >"$dir/node.out" 2>&1 &
   pids+=($!)
   echo "$!" >"$dir/node.pid"

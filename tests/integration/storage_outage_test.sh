@@ -87,7 +87,7 @@ cat >"$work/node.json" <<JSON
 JSON
 (cd "$work" && exec "$csp" run --config "$work/node.json" \
   --binance-ws-url "ws://127.0.0.1:$port" --binance-rest-url "http://127.0.0.1:$port" \
-  --symbols BTCUSDT,ETHUSDT,BNBUSDT --stocks "" --metrics-port 0 \
+  --symbols BTCUSDT,ETHUSDT,BNBUSDT --stocks "" --metrics-port 0 --api-port 0 \
   --duration-s "$duration") >"$work/node.out" 2>&1 &
 node=$!
 pids+=($node)
