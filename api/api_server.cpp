@@ -352,7 +352,9 @@ server_response static_asset(const web_asset& a, const server_request& req) {
   if (a.path == "/index.html")
     res.headers.emplace_back("Content-Security-Policy",
       "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; "
-      "style-src 'self'; script-src 'self'; frame-ancestors 'none'");
+      // The chart library positions its canvases with style attributes.
+      "style-src 'self' 'unsafe-inline'; script-src 'self'; "
+      "frame-ancestors 'none'");
   if (req.header("if-none-match") == a.etag) {
     res.status = 304;
     res.content_type = std::string{a.content_type};
@@ -608,8 +610,10 @@ void answer_health(api_actor* self, responder reply) {
         {"status", p.status}, {"detail", p.detail}});
     }
     static const char* names[] = {"healthy", "degraded", "unhealthy"};
-    nlohmann::json body{{"status", names[worst]},
-      {"time", messages::utc_ms_text(acc->now)}, {"components", comps}};
+    std::string when;
+    append_iso8601_ms(when, acc->now);
+    nlohmann::json body{
+      {"status", names[worst]}, {"time", when}, {"components", comps}};
     acc->reply(json_response(body.dump(), worst == 2 ? 503 : 200));
   };
   auto unreachable = [acc, finish](std::string component) {
@@ -652,9 +656,11 @@ void answer_health(api_actor* self, responder reply) {
           messages::health_status h;
           h.component = "database";
           h.time_ms = acc->now;
-          h.status = up == xs.size() ? "healthy"
-            : up > 0                 ? "degraded"
-                                     : "unhealthy";
+          // Writers connect when they first have rows, so an idle one
+          // is not a problem; rows waiting in the spool are.
+          h.status = spooled == 0 ? "healthy"
+            : up > 0              ? "degraded"
+                                  : "unhealthy";
           h.detail = std::to_string(up) + "/" + std::to_string(xs.size())
             + " writers connected, " + std::to_string(spooled)
             + " rows waiting in the spool";
@@ -782,6 +788,9 @@ caf::behavior api(api_actor* self, api_options opts) {
     },
     [self](std::vector<messages::indicator_snapshot>& xs) {
       self->send(self->state.ctx->ws(), std::move(xs));
+    },
+    [](const messages::quality_report&) {
+      // Served from the database (GET /api/v1/quality/{symbol}).
     },
     [self](messages::health_atom, responder& r) {
       answer_health(self, std::move(r));

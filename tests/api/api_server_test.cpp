@@ -584,6 +584,9 @@ CAF_TEST(health reports the components) {
   CAF_REQUIRE_EQUAL(h.status, 200u);
   auto j = h.j();
   CAF_CHECK_EQUAL(j["status"], "healthy");
+  auto when = j["time"].get<std::string>();
+  CAF_CHECK_EQUAL(when.size(), 24u); // 2026-11-25T18:17:43.016Z
+  CAF_CHECK_EQUAL(when.back(), 'Z');
   bool ws = false;
   for (const auto& c : j["components"])
     ws = ws || c["component"] == "websocket";
