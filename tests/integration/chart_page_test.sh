@@ -3,7 +3,9 @@
 # PostgreSQL and Redis) -> Debian's headless Chromium opening the page the
 # node serves. The browser test (tests/web/chart_page_test.mjs) checks that
 # candles are drawn and that a live update changes the last bar; its
-# screenshot is kept in the artifact directory.
+# screenshot is kept in the artifact directory. Then a symbol is added at
+# run time through the admin endpoint and the collector follows it without
+# a restart.
 # Usage: chart_page_test.sh <csp> <csp-exchange-sim> <artifact-dir>
 # Needs DB_* and REDIS_URL (scripts/services.sh env), node and chromium.
 set -u
@@ -51,7 +53,7 @@ mkdir -p "$artifacts"
 psql_admin -c "CREATE DATABASE $db" >/dev/null || { echo "FAIL: cannot create $db"; exit 1; }
 redis_flush
 
-"$sim" --listen 127.0.0.1:0 --symbols BTCUSDT,ETHUSDT --stocks "" --rate 40 \
+"$sim" --listen 127.0.0.1:0 --symbols BTCUSDT,ETHUSDT,SOLUSDT --stocks "" --rate 60 \
   --seed 7 --duration-s 150 >"$work/sim.out" 2>&1 &
 pids+=($!)
 port=
@@ -62,7 +64,8 @@ for _ in $(seq 1 100); do
 done
 [ -n "$port" ] || { echo "FAIL: simulator did not start"; cat "$work/sim.out"; exit 1; }
 
-(cd "$work" && DB_NAME=$db REDIS_URL=$redis_url exec "$csp" run \
+secret="chart-test-secret-$$"
+(cd "$work" && DB_NAME=$db REDIS_URL=$redis_url JWT_SECRET=$secret exec "$csp" run \
   --binance-ws-url "ws://127.0.0.1:$port" --binance-rest-url "http://127.0.0.1:$port" \
   --symbols BTCUSDT,ETHUSDT --stocks "" --metrics-port 0 --api-port 0 \
   --duration-s 140) >"$work/node.out" 2>&1 &
@@ -96,6 +99,39 @@ else
   bad "chart page test failed (screenshot $artifacts/chart_page.png)"
   tail -20 "$work/node.out"
 fi
+
+# An admin token (HS256, signed here with Node's crypto) adds SOLUSDT.
+token=$(SECRET=$secret node -e '
+const c = require("crypto");
+const b = (o) => Buffer.from(JSON.stringify(o)).toString("base64url");
+const h = b({alg: "HS256", typ: "JWT"});
+const p = b({sub: "ops", role: "admin", exp: Math.floor(Date.now() / 1000) + 300});
+const s = c.createHmac("sha256", process.env.SECRET).update(h + "." + p).digest("base64url");
+console.log(h + "." + p + "." + s);')
+code=$(curl -s -o "$work/add.json" -w '%{http_code}' -X POST \
+  -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+  -d '{"exchange":"binance","symbol":"SOLUSDT"}' \
+  "http://127.0.0.1:$api/api/v1/admin/symbols")
+[ "$code" = 201 ] && ok "admin added SOLUSDT" || bad "admin add answered $code: $(cat "$work/add.json")"
+seen=0
+for _ in $(seq 1 100); do
+  if curl -s "http://127.0.0.1:$api/metrics" \
+      | grep -q 'trades_received_total{exchange="binance",symbol="SOLUSDT"}'; then
+    seen=1; break
+  fi
+  sleep 0.2
+done
+[ "$seen" = 1 ] && ok "the collector streams SOLUSDT without a restart" \
+  || bad "no SOLUSDT trades after the admin add"
+listed=$(curl -s "http://127.0.0.1:$api/api/v1/symbols")
+case "$listed" in
+  *SOLUSDT*) ok "SOLUSDT is listed" ;;
+  *) bad "SOLUSDT not in /api/v1/symbols: $listed" ;;
+esac
+code=$(curl -s -o /dev/null -w '%{http_code}' -X DELETE \
+  -H "Authorization: Bearer $token" \
+  "http://127.0.0.1:$api/api/v1/admin/symbols/binance/SOLUSDT")
+[ "$code" = 200 ] && ok "admin removed SOLUSDT" || bad "admin remove answered $code"
 
 [ "$fail" -eq 0 ] && echo "chart page: PASSED" || echo "chart page: FAILED"
 exit "$fail"
