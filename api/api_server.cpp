@@ -366,8 +366,8 @@ server_response static_asset(const web_asset& a, const server_request& req) {
 }
 
 /// Handles one request on an I/O thread.
-void handle(const std::shared_ptr<api_context>& ctx, server_request req,
-  responder reply) {
+void handle(const std::shared_ptr<api_context>& ctx,
+  const server_request& req, const responder& reply) {
   auto t0 = std::chrono::steady_clock::now();
   auto parsed = parse_target(req.target);
   const route* r = nullptr;
@@ -616,7 +616,7 @@ void answer_health(api_actor* self, responder reply) {
       {"status", names[worst]}, {"time", when}, {"components", comps}};
     acc->reply(json_response(body.dump(), worst == 2 ? 503 : 200));
   };
-  auto unreachable = [acc, finish](std::string component) {
+  auto unreachable = [acc, finish](const std::string& component) {
     return [acc, finish, component](caf::error&) {
       acc->parts.push_back({component, "unhealthy", "no answer", acc->now});
       finish();
@@ -716,7 +716,7 @@ caf::behavior api(api_actor* self, api_options opts) {
   so.make_error = error_response;
   net::server_handlers sh;
   sh.on_request = [ctx](server_request req, responder r) {
-    handle(ctx, std::move(req), std::move(r));
+    handle(ctx, req, r);
   };
   sh.on_upgrade = [ctx](const server_request& req,
                     const std::shared_ptr<net::ws_peer>& peer,
