@@ -366,8 +366,8 @@ server_response static_asset(const web_asset& a, const server_request& req) {
 }
 
 /// Handles one request on an I/O thread.
-void handle(const std::shared_ptr<api_context>& ctx,
-  const server_request& req, const responder& reply) {
+void handle(const std::shared_ptr<api_context>& ctx, const server_request& req,
+  const responder& reply) {
   auto t0 = std::chrono::steady_clock::now();
   auto parsed = parse_target(req.target);
   const route* r = nullptr;
@@ -715,9 +715,8 @@ caf::behavior api(api_actor* self, api_options opts) {
   so.ws_ping_interval = std::chrono::milliseconds{a.ws_ping_interval_ms};
   so.make_error = error_response;
   net::server_handlers sh;
-  sh.on_request = [ctx](server_request req, responder r) {
-    handle(ctx, req, r);
-  };
+  sh.on_request
+    = [ctx](server_request req, responder r) { handle(ctx, req, r); };
   sh.on_upgrade = [ctx](const server_request& req,
                     const std::shared_ptr<net::ws_peer>& peer,
                     net::ws_handlers& h) { return upgrade(ctx, req, peer, h); };
@@ -761,6 +760,8 @@ caf::behavior api(api_actor* self, api_options opts) {
     st.ctx->self = caf::actor{};
     self->quit(em.reason);
   });
+  // A stray message must never become an error reply to its sender.
+  self->set_default_handler(caf::print_and_drop);
   self->delayed_send(
     self, std::chrono::seconds{1}, messages::flush_timer_atom_v);
   return {
@@ -780,8 +781,9 @@ caf::behavior api(api_actor* self, api_options opts) {
         std::lock_guard<std::mutex> guard{c.mtx};
         dest = c.opts.collectors;
       }
+      // No reply wanted (the supervisor answers whether it routed it).
       if (dest)
-        self->send(dest, std::move(cmd));
+        caf::anon_send(dest, std::move(cmd));
     },
     [self](std::vector<messages::bar>& xs) {
       self->send(self->state.ctx->ws(), std::move(xs));

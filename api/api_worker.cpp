@@ -268,7 +268,7 @@ caf::behavior api_worker(
   auto pattern = std::string{storage::bars_key_pattern};
   if (init.opts.collectors)
     init.collectors_out = [self](messages::symbol_command cmd) {
-      self->send(self->state.opts.collectors, std::move(cmd));
+      caf::anon_send(self->state.opts.collectors, std::move(cmd));
     };
   init.hits
     = init.batch.counter("cache_hits_total", {{"key_pattern", pattern}});
