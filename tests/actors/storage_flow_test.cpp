@@ -49,7 +49,7 @@ struct fake_writer_state {
 /// slower than the feed), keeps rows_settled in the shared memory and
 /// reports progress like the real writer.
 caf::behavior fake_writer(caf::stateful_actor<fake_writer_state>* self,
-  pg_writer_options opts, std::shared_ptr<fake_db> db) {
+  pg_writer_options opts, const std::shared_ptr<fake_db>& db) {
   self->state.opts = std::move(opts);
   self->delayed_send(self, milliseconds{tick_ms}, flush_timer_atom_v);
   auto stats = [self] {
@@ -90,8 +90,8 @@ caf::behavior fake_writer(caf::stateful_actor<fake_writer_state>* self,
 }
 
 /// Records every flow_control it gets.
-caf::behavior flow_recorder(
-  caf::event_based_actor*, std::shared_ptr<std::vector<flow_control>> log) {
+caf::behavior flow_recorder(caf::event_based_actor*,
+  const std::shared_ptr<std::vector<flow_control>>& log) {
   return {
     [log](const flow_control& fc) { log->push_back(fc); },
   };
@@ -99,7 +99,7 @@ caf::behavior flow_recorder(
 
 /// Records the storage_backpressure_active gauge.
 caf::behavior gauge_recorder(
-  caf::event_based_actor*, std::shared_ptr<std::vector<double>> values) {
+  caf::event_based_actor*, const std::shared_ptr<std::vector<double>>& values) {
   return {
     [values](const metric_update& up) {
       for (const auto& e : up.entries)

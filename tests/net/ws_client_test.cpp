@@ -40,7 +40,8 @@ struct fixture {
 
   fixture() {
     server_handlers h;
-    h.on_request = [](server_request, responder r) { r(server_response{}); };
+    h.on_request
+      = [](const server_request&, const responder& r) { r(server_response{}); };
     h.on_upgrade
       = [this](const server_request&, const std::shared_ptr<ws_peer>& p,
           ws_handlers&) -> std::optional<server_response> {

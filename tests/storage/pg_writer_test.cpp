@@ -134,7 +134,7 @@ struct fixture {
     so.max_inflight_rows = max_inflight_rows;
     so.writer.flush_rows = flush_rows;
     if (max_inflight_rows > 0)
-      so.flow_listeners.push_back(caf::actor{self});
+      so.flow_listeners.emplace_back(self);
     so.pool_size = pool;
     so.spool_dir = spool_dir;
     so.writer.db = db;
