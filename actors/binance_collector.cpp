@@ -17,6 +17,7 @@
 #include "actors/binance_stream.hpp"
 #include "actors/token_bucket.hpp"
 #include "messages/type_ids.hpp"
+#include "monitoring/logging.hpp"
 #include "net/http_client.hpp"
 #include "net/url.hpp"
 #include "net/ws_client.hpp"
@@ -30,6 +31,8 @@ using ws_open_atom = caf::atom_constant<caf::atom("ws_open")>;
 using ws_data_atom = caf::atom_constant<caf::atom("ws_data")>;
 using ws_closed_atom = caf::atom_constant<caf::atom("ws_closed")>;
 using rest_reply_atom = caf::atom_constant<caf::atom("rest_reply")>;
+using ws_pause_end_atom = caf::atom_constant<caf::atom("ws_pausend")>;
+using repause_atom = caf::atom_constant<caf::atom("repause")>;
 
 std::int64_t wall_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -95,6 +98,13 @@ struct binance_collector_impl {
   int health = 0;
   bool health_dirty = true;
   std::int64_t ticks = 0;
+  /// Back-pressure: storage asks for a pause (last flow_control).
+  bool pause_wanted = false;
+  /// Reading of the current connection is paused.
+  bool paused = false;
+  /// Pauses since the last metrics flush.
+  std::int64_t pauses = 0;
+  std::shared_ptr<spdlog::logger> log = monitoring::get_logger("collector");
 
   binance_collector_impl(
     binance_collector_options o, caf::actor s, caf::actor sup, caf::actor m)
@@ -219,6 +229,10 @@ void flush_metrics(self_ptr self, binance_collector_impl& st) {
     add(metric_kind::counter_add, "websocket_reconnections_total",
       {{"exchange", ex}}, static_cast<double>(st.reconnections));
   st.reconnections = 0;
+  if (st.pauses > 0)
+    add(metric_kind::counter_add, "collector_pauses_total", {{"exchange", ex}},
+      static_cast<double>(st.pauses));
+  st.pauses = 0;
   if (st.health_dirty)
     add(metric_kind::gauge_set, "collector_health_status", {{"exchange", ex}},
       st.health);
@@ -276,8 +290,32 @@ void connect(self_ptr self, const impl_ptr& st) {
     caf::anon_send(
       caf::actor_cast<caf::actor>(addr), ws_closed_atom::value, gen, reason);
   };
+  cbs.on_pause_expired = [addr, gen] {
+    caf::anon_send(
+      caf::actor_cast<caf::actor>(addr), ws_pause_end_atom::value, gen);
+  };
   st->conn
     = net::ws_connection::open(*st->io, u, st->opts.client, std::move(cbs));
+}
+
+/// Stops reading the connection, for at most max_pause_ms.
+void start_pause(const impl_ptr& st) {
+  if (st->paused || !st->connected || !st->conn)
+    return;
+  st->paused = true;
+  ++st->pauses;
+  st->conn->pause_reading(std::chrono::milliseconds{st->opts.max_pause_ms});
+  monitoring::log_event(*st->log, config::log_level::info,
+    "storage is behind: reading paused",
+    {{"collector", st->opts.name}, {"max_pause_ms", st->opts.max_pause_ms}});
+}
+
+/// Marks the connection as reading again; the stall check restarts now,
+/// so our own pause never looks like a stalled feed.
+void note_resumed(const impl_ptr& st) {
+  st->paused = false;
+  if (st->box)
+    st->box->last_frame_ns = wall_ns();
 }
 
 void start_backfill(self_ptr self, const impl_ptr& st);
@@ -511,6 +549,9 @@ caf::behavior binance_collector(
         std::chrono::milliseconds{
           std::max<std::int64_t>(st->opts.stall_timeout_ms / 4, 10)},
         messages::heartbeat_atom_v, gen);
+      st->paused = false;
+      if (st->pause_wanted)
+        start_pause(st);
     },
     [=](ws_data_atom, std::uint64_t gen) {
       if (gen == st->gen && st->box)
@@ -532,6 +573,7 @@ caf::behavior binance_collector(
         report(self, *st, false, why);
       if (was_connected)
         feed(self, *st, symbol_list(*st), false, why);
+      st->paused = false;
       auto delay = planned ? 0 : st->retry.next();
       self->delayed_send(self, std::chrono::milliseconds{delay},
         messages::reconnect_atom_v, gen);
@@ -554,7 +596,7 @@ caf::behavior binance_collector(
       if (gen != st->gen || !st->connected)
         return;
       auto idle_ns = wall_ns() - st->box->last_frame_ns.load();
-      if (idle_ns > st->opts.stall_timeout_ms * 1'000'000) {
+      if (!st->paused && idle_ns > st->opts.stall_timeout_ms * 1'000'000) {
         count_error(*st, "stalled");
         st->close_reason = "stalled";
         st->conn->close();
@@ -582,6 +624,36 @@ caf::behavior binance_collector(
     [=](rest_reply_atom, std::uint64_t, int status, const std::string& body,
       const std::string& retry_after, const std::string& error) {
       on_backfill_reply(self, st, status, body, retry_after, error);
+    },
+    [=](const messages::flow_control& fc) {
+      st->pause_wanted = fc.paused;
+      if (fc.paused) {
+        start_pause(st);
+      } else if (st->paused) {
+        st->conn->resume_reading();
+        note_resumed(st);
+        monitoring::log_event(*st->log, config::log_level::info,
+          "storage caught up: reading resumed", {{"collector", st->opts.name}});
+      }
+    },
+    [=](ws_pause_end_atom, std::uint64_t gen) {
+      // The connection resumed by itself at max_pause_ms.
+      if (gen != st->gen || !st->paused)
+        return;
+      note_resumed(st);
+      monitoring::log_event(*st->log, config::log_level::warning,
+        "pause limit reached while storage is still behind: reading resumed",
+        {{"collector", st->opts.name}, {"max_pause_ms", st->opts.max_pause_ms},
+          {"resume_window_ms", st->opts.resume_window_ms}});
+      if (st->pause_wanted)
+        self->delayed_send(self,
+          std::chrono::milliseconds{
+            std::max<std::int64_t>(st->opts.resume_window_ms, 1)},
+          repause_atom::value, gen);
+    },
+    [=](repause_atom, std::uint64_t gen) {
+      if (gen == st->gen && st->pause_wanted)
+        start_pause(st);
     },
     [=](const messages::symbol_command& cmd) {
       if (cmd.exchange != st->opts.exchange)

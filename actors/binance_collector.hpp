@@ -43,6 +43,13 @@ struct binance_collector_options {
   std::int64_t reconnect_before_ms = std::int64_t{23} * 3'600'000;
   /// No message for this long means the feed stalled: reconnect.
   std::int64_t stall_timeout_ms = 30'000;
+  /// Back-pressure (flow_control from storage): a pause stops reading the
+  /// WebSocket for at most this long (nothing answers the exchange's pings
+  /// meanwhile); then reading resumes even if the pause still stands.
+  std::int64_t max_pause_ms = 10'000;
+  /// After a pause ended by max_pause_ms, read at least this long before
+  /// pausing again for a pause that still stands.
+  std::int64_t resume_window_ms = 1'000;
   /// Reconnect backoff: first delay and cap, jitter seed.
   std::int64_t backoff_base_ms = 500;
   std::int64_t backoff_max_ms = 60'000;
@@ -80,7 +87,9 @@ struct binance_collector_state {
 /// duplicates dropped, id gaps backfilled over REST, trades batched per
 /// symbol into trade_batch messages to `sink`, feed_status to `sink`,
 /// collector_event to `supervisor`, metric_update to `metrics`. Handles
-/// symbol_command (live SUBSCRIBE/UNSUBSCRIBE). Null handles are skipped.
+/// symbol_command (live SUBSCRIBE/UNSUBSCRIBE) and flow_control (pauses
+/// reading, bounded by max_pause_ms; counted in
+/// collector_pauses_total{exchange}). Null handles are skipped.
 caf::behavior binance_collector(
   caf::stateful_actor<binance_collector_state>* self,
   binance_collector_options opts, caf::actor sink, caf::actor supervisor,

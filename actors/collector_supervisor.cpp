@@ -114,6 +114,8 @@ caf::behavior collector_supervisor(
   init.core.on_spawn([self](const child_entry& child) {
     if (!child.handle)
       return;
+    if (self->state.flow.paused)
+      self->send(child.handle, self->state.flow);
     for (auto& cmd : self->state.commands)
       for (auto& route : child.spec.routes)
         if (route == cmd.exchange)
@@ -206,6 +208,13 @@ caf::behavior collector_supervisor(
         out.push_back(std::move(h));
       }
       return out;
+    },
+    [self](const messages::flow_control& fc) {
+      auto& st = self->state;
+      st.flow = fc;
+      for (const auto& child : st.core.children())
+        if (child.handle && child.status == child_status::running)
+          self->send(child.handle, fc);
     },
     [self](const messages::symbol_command& cmd) {
       auto& st = self->state;

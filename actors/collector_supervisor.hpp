@@ -17,6 +17,7 @@
 #include "actors/supervisor.hpp"
 #include "config/config.hpp"
 #include "messages/circuit_transition.hpp"
+#include "messages/flow_control.hpp"
 #include "messages/symbol_command.hpp"
 
 namespace csp::actors {
@@ -68,6 +69,9 @@ struct collector_supervisor_state {
   /// last command per symbol; replayed to every new incarnation of the
   /// collector serving the exchange.
   std::vector<messages::symbol_command> commands;
+  /// The last flow_control from storage (paused=false until one arrives);
+  /// given to every new incarnation of a collector.
+  messages::flow_control flow;
 
   /// Returns the slot of `collector`, or nullptr.
   collector_slot* slot(std::string_view collector) noexcept;
@@ -95,6 +99,8 @@ struct collector_supervisor_state {
 ///   ("collector.<name>") healthy / degraded (half-open or not running) /
 ///   unhealthy (circuit open), with the circuit state and child status in
 ///   the detail.
+/// - `flow_control` (from storage, back-pressure): forwarded to every
+///   running collector and, while a pause stands, to every new incarnation.
 /// - `(unpark_atom, std::string, std::uint64_t)` and `(restart_atom,
 ///   std::string, std::uint64_t)`: its own timers.
 ///

@@ -46,6 +46,8 @@ struct pg_writer_state {
   std::int64_t retry_delay_ms = 0;
   std::int64_t next_maintenance_ms = 0;
   std::int64_t next_metrics_ms = 0;
+  /// rows_settled as last sent to opts.progress.
+  std::int64_t reported_settled = 0;
   bool started = false;
 
   static inline const char* name = "pg_writer";
@@ -68,6 +70,7 @@ struct pg_writer_state {
     metrics.add(pool_size, -1);
     set_available(false);
     send_metrics();
+    report_progress();
   }
 
   void init() {
@@ -100,6 +103,19 @@ struct pg_writer_state {
   void send_metrics() {
     if (opts.metrics && !metrics.empty())
       caf::anon_send(opts.metrics, metrics.take());
+  }
+
+  /// Tells opts.progress about rows settled since the last report.
+  void report_progress() {
+    if (!opts.progress || mem->stats.rows_settled == reported_settled)
+      return;
+    reported_settled = mem->stats.rows_settled;
+    caf::anon_send(opts.progress, stats());
+  }
+
+  /// Counts rows received and not kept (nothing to store).
+  void settle_ignored(std::size_t n) {
+    mem->stats.rows_settled += static_cast<std::int64_t>(n);
   }
 
   messages::writer_stats stats() const {
@@ -246,7 +262,9 @@ struct pg_writer_state {
     mem->snapshots.clear();
     mem->reports.clear();
     mem->trades.clear();
+    mem->stats.rows_settled += static_cast<std::int64_t>(mem->rows);
     mem->rows = 0;
+    report_progress();
   }
 
   void maintain() {
@@ -281,6 +299,7 @@ struct pg_writer_state {
       next_metrics_ms = messages::steady_clock_ms() + 1000;
       send_metrics();
     }
+    report_progress();
   }
 };
 
@@ -316,7 +335,9 @@ caf::behavior pg_writer_actor(
       for (const auto& b : bars)
         if (b.closed)
           s.mem->bars.push_back(b);
-      s.note_rows(s.mem->bars.size() - before);
+      auto kept = s.mem->bars.size() - before;
+      s.note_rows(kept);
+      s.settle_ignored(bars.size() - kept);
       full();
     },
     [self, full](const std::vector<messages::indicator_snapshot>& snaps) {
@@ -325,7 +346,9 @@ caf::behavior pg_writer_actor(
       for (const auto& x : snaps)
         if (x.closed)
           s.mem->snapshots.push_back(x);
-      s.note_rows(s.mem->snapshots.size() - before);
+      auto kept = s.mem->snapshots.size() - before;
+      s.note_rows(kept);
+      s.settle_ignored(snaps.size() - kept);
       full();
     },
     [self, full](const messages::quality_report& rep) {
@@ -336,8 +359,10 @@ caf::behavior pg_writer_actor(
     },
     [self, full](messages::trade_batch& batch) {
       auto& s = self->state;
-      if (!s.opts.archive_trades || batch.trades.empty())
+      if (!s.opts.archive_trades || batch.trades.empty()) {
+        s.settle_ignored(batch.trades.size());
         return;
+      }
       s.note_rows(batch.trades.size());
       s.mem->trades.push_back(std::move(batch));
       full();

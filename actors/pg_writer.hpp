@@ -66,6 +66,10 @@ struct pg_writer_options {
   std::int64_t maintenance_ms = 3'600'000;
   /// Metric updates go here once per second (may be invalid).
   caf::actor metrics;
+  /// Receives this writer's writer_stats whenever its rows_settled grew:
+  /// right after a flush, else on the next tick (may be invalid). The
+  /// storage supervisor counts rows in flight with it.
+  caf::actor progress;
   /// Survives restarts; created by spawn when empty.
   std::shared_ptr<pg_writer_memory> memory;
 };
@@ -76,7 +80,9 @@ struct pg_writer_options {
 ///   `quality_report`, `trade_batch`: buffered for the next flush;
 /// - `(caf::flush_atom)`: flushes and replays now, replies writer_stats;
 /// - `(caf::get_atom)`: replies writer_stats.
-/// On exit it flushes what it buffers (to the database or the spool).
+/// Sends writer_stats to `opts.progress` as rows settle (see
+/// writer_stats::rows_settled). On exit it flushes what it buffers (to the
+/// database or the spool).
 caf::actor spawn_pg_writer(caf::actor_system& sys, pg_writer_options opts);
 
 /// The same, spawned by (and linked to nothing but monitored by) `parent`.

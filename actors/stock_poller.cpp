@@ -253,6 +253,9 @@ caf::behavior stock_poller(caf::stateful_actor<stock_poller_state>* self,
       else
         st->tickers.erase(cmd.symbol);
     },
+    [](const messages::flow_control&) {
+      // One request per symbol and interval: too little to pause for.
+    },
   };
 }
 

@@ -60,7 +60,8 @@ struct stock_poller_state {
 /// newly closed 1m candle once, as a candle_batch to `sink`. Honours 429
 /// Retry-After and backs off exponentially on 5xx and transport errors;
 /// reports collector_events to `supervisor`; bad JSON is counted as
-/// collector_errors_total and never fatal. Handles symbol_command.
+/// collector_errors_total and never fatal. Handles symbol_command; ignores
+/// flow_control (a poller's load is too small to pause).
 caf::behavior stock_poller(caf::stateful_actor<stock_poller_state>* self,
   stock_poller_options opts, caf::actor sink, caf::actor supervisor,
   caf::actor metrics);

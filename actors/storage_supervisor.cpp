@@ -1,13 +1,16 @@
 #include "actors/storage_supervisor.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <functional>
 #include <memory>
 #include <unordered_map>
+#include <utility>
 
 #include <sys/stat.h>
 
 #include "caf/actor_system.hpp"
+#include "caf/actor_cast.hpp"
 #include "caf/event_based_actor.hpp"
 #include "caf/exit_reason.hpp"
 #include "caf/stateful_actor.hpp"
@@ -31,6 +34,10 @@ struct slot {
   std::vector<caf::message> held;
   /// Run when the writer (re)starts.
   std::vector<std::function<void()>> on_start;
+  /// Rows routed to this writer so far (held ones included).
+  std::int64_t sent = 0;
+  /// The highest rows_settled the writer reported.
+  std::int64_t settled = 0;
 };
 
 struct storage_state {
@@ -39,6 +46,17 @@ struct storage_state {
   bool stopping = false;
   caf::error stop_reason;
   std::shared_ptr<spdlog::logger> log;
+  /// Receivers of flow_control.
+  std::vector<caf::actor> listeners;
+  /// Whether a pause is on (paused=true sent, paused=false not yet).
+  bool paused = false;
+
+  std::int64_t inflight() const {
+    std::int64_t n = 0;
+    for (const auto& s : slots)
+      n += s.sent - s.settled;
+    return n;
+  }
 
   static inline const char* name = "storage_supervisor";
 
@@ -56,7 +74,9 @@ void deliver(storage_actor* self, std::size_t i, caf::message msg);
 
 void start_slot(storage_actor* self, std::size_t i) {
   auto& s = self->state.slots[i];
-  s.handle = spawn_pg_writer(self, s.opts);
+  s.handle = self->state.opts.spawn_writer
+    ? self->state.opts.spawn_writer(self, s.opts)
+    : spawn_pg_writer(self, s.opts);
   self->monitor(s.handle);
   s.policy.on_start(messages::steady_clock_ms());
   auto held = std::move(s.held);
@@ -67,6 +87,66 @@ void start_slot(storage_actor* self, std::size_t i) {
   s.on_start.clear();
   for (auto& f : waiting)
     f();
+}
+
+void send_backpressure_gauge(storage_actor* self, bool active) {
+  if (!self->state.opts.metrics)
+    return;
+  messages::metric_update up;
+  up.entries.push_back(messages::metric_entry{messages::metric_kind::gauge_set,
+    "storage_backpressure_active", {}, active ? 1.0 : 0.0});
+  self->send(self->state.opts.metrics, std::move(up));
+}
+
+messages::flow_control flow_signal(const storage_state& st) {
+  messages::flow_control fc;
+  fc.paused = st.paused;
+  fc.reason = st.paused ? "storage_inflight_high" : "storage_inflight_low";
+  fc.inflight_rows = st.inflight();
+  fc.time_ms = messages::wall_clock_ms();
+  return fc;
+}
+
+/// Compares the rows in flight with the water marks and tells the
+/// listeners when a mark is crossed: paused=true at max_inflight_rows,
+/// paused=false at half of it (the gap keeps a load near the mark from
+/// flapping).
+void check_flow(storage_actor* self) {
+  auto& st = self->state;
+  auto high = st.opts.max_inflight_rows;
+  if (high <= 0 || st.stopping)
+    return;
+  auto n = st.inflight();
+  if (!st.paused && n >= high)
+    st.paused = true;
+  else if (st.paused && n <= high / 2)
+    st.paused = false;
+  else
+    return;
+  auto fc = flow_signal(st);
+  monitoring::log_event(*st.log,
+    fc.paused ? config::log_level::warning : config::log_level::info,
+    fc.paused ? "database slower than ingest: asking producers to pause"
+              : "writers caught up: producers may resume",
+    {{"inflight_rows", n}, {"max_inflight_rows", high}});
+  for (const auto& l : st.listeners)
+    self->send(l, fc);
+  send_backpressure_gauge(self, fc.paused);
+}
+
+/// Counts `rows` routed to writer i.
+void note_sent(storage_actor* self, std::size_t i, std::size_t rows) {
+  self->state.slots[i].sent += static_cast<std::int64_t>(rows);
+}
+
+/// Takes a writer's progress report (or stats reply) into account.
+void note_settled(storage_actor* self, const messages::writer_stats& st) {
+  for (auto& s : self->state.slots)
+    if (s.opts.name == st.name) {
+      s.settled = std::max(s.settled, st.rows_settled);
+      break;
+    }
+  check_flow(self);
 }
 
 /// Sends `msg` to writer i as a request: a writer that died before taking
@@ -101,12 +181,14 @@ void ask(storage_actor* self, std::size_t i, bool flush,
     else
       ask(self, i, flush, k);
   };
+  auto done = [self, k](const messages::writer_stats& st) {
+    note_settled(self, st);
+    k(st);
+  };
   if (flush)
-    self->request(s.handle, caf::infinite, caf::flush_atom_v)
-      .then([k](const messages::writer_stats& st) { k(st); }, retry);
+    self->request(s.handle, caf::infinite, caf::flush_atom_v).then(done, retry);
   else
-    self->request(s.handle, caf::infinite, caf::get_atom_v)
-      .then([k](const messages::writer_stats& st) { k(st); }, retry);
+    self->request(s.handle, caf::infinite, caf::get_atom_v).then(done, retry);
 }
 
 /// Collects every writer's stats (after a flush when `flush`).
@@ -169,11 +251,19 @@ caf::behavior storage_supervisor(storage_actor* self, storage_options opts) {
     s.opts.memory = std::make_shared<pg_writer_memory>();
     s.opts.maintain_partitions = i == 0;
     s.opts.metrics = init.opts.metrics;
+    s.opts.progress = caf::actor_cast<caf::actor>(self);
     s.policy = restart_policy{init.opts.restart, make_seeded_uniform(i + 1)};
     init.slots.push_back(std::move(s));
   }
   for (std::size_t i = 0; i < init.slots.size(); ++i)
     start_slot(self, i);
+  for (auto& l : init.opts.flow_listeners)
+    if (l) {
+      self->monitor(l);
+      init.listeners.push_back(l);
+    }
+  if (init.opts.max_inflight_rows > 0)
+    send_backpressure_gauge(self, false);
   self->set_exit_handler([self](caf::exit_msg& msg) {
     if (!self->state.stopping)
       stop_all(self, msg.reason);
@@ -210,6 +300,11 @@ caf::behavior storage_supervisor(storage_actor* self, storage_options opts) {
         messages::restart_atom_v, static_cast<std::uint64_t>(i), s.generation);
       return;
     }
+    // Not a writer: a flow_control listener went away.
+    auto& ls = st.listeners;
+    ls.erase(std::remove_if(ls.begin(), ls.end(),
+               [&dm](const caf::actor& l) { return l == dm.source; }),
+      ls.end());
   });
   return {
     [self](messages::restart_atom, std::uint64_t i, std::uint64_t gen) {
@@ -224,8 +319,11 @@ caf::behavior storage_supervisor(storage_actor* self, storage_options opts) {
       std::unordered_map<std::size_t, std::vector<messages::bar>> parts;
       for (auto& b : bars)
         parts[st.route(b.exchange, b.symbol)].push_back(std::move(b));
-      for (auto& [i, part] : parts)
+      for (auto& [i, part] : parts) {
+        note_sent(self, i, part.size());
         deliver(self, i, caf::make_message(std::move(part)));
+      }
+      check_flow(self);
     },
     [self](std::vector<messages::indicator_snapshot>& snaps) {
       auto& st = self->state;
@@ -233,16 +331,36 @@ caf::behavior storage_supervisor(storage_actor* self, storage_options opts) {
         parts;
       for (auto& x : snaps)
         parts[st.route(x.exchange, x.symbol)].push_back(std::move(x));
-      for (auto& [i, part] : parts)
+      for (auto& [i, part] : parts) {
+        note_sent(self, i, part.size());
         deliver(self, i, caf::make_message(std::move(part)));
+      }
+      check_flow(self);
     },
     [self](messages::quality_report& rep) {
       auto i = self->state.route(rep.exchange, rep.symbol);
+      note_sent(self, i, 1);
       deliver(self, i, caf::make_message(std::move(rep)));
+      check_flow(self);
     },
     [self](messages::trade_batch& batch) {
       auto i = self->state.route(batch.exchange, batch.symbol);
+      note_sent(self, i, batch.trades.size());
       deliver(self, i, caf::make_message(std::move(batch)));
+      check_flow(self);
+    },
+    [self](
+      const messages::writer_stats& progress) { note_settled(self, progress); },
+    [self](messages::subscribe_flow_atom, const caf::actor& listener) {
+      auto& st = self->state;
+      if (!listener
+        || std::find(st.listeners.begin(), st.listeners.end(), listener)
+          != st.listeners.end())
+        return;
+      self->monitor(listener);
+      st.listeners.push_back(listener);
+      if (st.paused)
+        self->send(listener, flow_signal(st));
     },
     [self](caf::flush_atom) { return collect(self, true); },
     [self](caf::get_atom, const std::string& writer) -> caf::actor {

@@ -8,6 +8,8 @@
 // the new incarnation the crashed one's buffered batch.
 
 #include <cstddef>
+#include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -31,6 +33,18 @@ struct storage_options {
   restart_policy_config restart;
   /// Receives metric updates (may be invalid).
   caf::actor metrics;
+  /// Back-pressure: rows handed to the writers and not yet settled
+  /// (written, spooled, rejected or ignored) at which the supervisor sends
+  /// flow_control{paused=true} to its listeners; at half of it, paused=false.
+  /// 0 turns flow control off.
+  std::int64_t max_inflight_rows = 200'000;
+  /// Receivers of flow_control from the start (more subscribe with
+  /// `(subscribe_flow_atom, caf::actor)`).
+  std::vector<caf::actor> flow_listeners;
+  /// Spawns one writer; empty: spawn_pg_writer (detached). Tests put a
+  /// scheduled stand-in here that speaks the pg_writer protocol.
+  std::function<caf::actor(caf::local_actor* parent, pg_writer_options)>
+    spawn_writer;
 };
 
 /// Spawns the storage supervisor. It accepts what a pg_writer accepts
@@ -39,7 +53,10 @@ struct storage_options {
 /// and replies `std::vector<writer_stats>`; `(caf::get_atom)` replies the
 /// same without flushing; `(caf::get_atom, std::string name)` replies the
 /// running writer of that name (or an invalid handle), for fault
-/// injection. An exit request stops the writers first (each
+/// injection; `(subscribe_flow_atom, caf::actor listener)` adds a receiver
+/// of `flow_control` (told at once when a pause is on; dropped when it
+/// exits); `writer_stats` from a writer (its progress report) updates the
+/// rows in flight. An exit request stops the writers first (each
 /// flushes to the database or its spool) and then the supervisor. More
 /// restarts than the policy allows escalate: the supervisor exits with
 /// the writer's error.

@@ -6,6 +6,7 @@
 #include "caf/actor_system.hpp"
 #include "caf/event_based_actor.hpp"
 #include "caf/scoped_actor.hpp"
+#include "caf/send.hpp"
 #include "caf/stateful_actor.hpp"
 
 #include "actors/bar_csv_writer.hpp"
@@ -90,6 +91,8 @@ caf::actor spawn_collectors(
       bo.batch_max_trades = bc.batch_max_trades;
       bo.batch_max_age_ms = bc.batch_max_age_ms;
       bo.reconnect_before_ms = bc.reconnect_before_ms;
+      bo.max_pause_ms = bc.max_pause_ms;
+      bo.resume_window_ms = bc.resume_window_ms;
       bo.seed = i + 1;
       bo.io = io;
       bo.memory = std::make_shared<actors::binance_collector_memory>();
@@ -161,6 +164,7 @@ caf::actor spawn_storage(caf::actor_system& sys,
   so.writer.flush_rows = static_cast<std::size_t>(d.flush_rows);
   so.writer.flush_age_ms = d.flush_age_ms;
   so.writer.archive_trades = d.archive_trades;
+  so.max_inflight_rows = d.max_inflight_rows;
   so.metrics = metrics;
   return actors::spawn_storage_supervisor(sys, so);
 }
@@ -251,6 +255,10 @@ std::string start_node(caf::actor_system& sys,
   n.collectors = spawn_collectors(sys, cfg, n);
   if (n.api)
     self->send(n.api, caf::put_atom_v, std::string{"collectors"}, n.collectors);
+  // Back-pressure: a database slower than the feed pauses the collectors
+  // (the trade archive is most of the volume).
+  if (n.storage)
+    caf::anon_send(n.storage, messages::subscribe_flow_atom_v, n.collectors);
   return {};
 }
 

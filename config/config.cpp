@@ -458,6 +458,8 @@ void read_all(const json& root, platform_config& cfg, error_list& errors) {
       r.read("reconnect_before_ms", b.reconnect_before_ms, 1, 86'400'000);
       r.read("batch_max_trades", b.batch_max_trades, 1);
       r.read("batch_max_age_ms", b.batch_max_age_ms, 0);
+      r.read("max_pause_ms", b.max_pause_ms, 1, 600'000);
+      r.read("resume_window_ms", b.resume_window_ms, 1, 600'000);
     }
     {
       auto r = ex.sub("yahoo");
@@ -516,6 +518,7 @@ void read_all(const json& root, platform_config& cfg, error_list& errors) {
     r.read("spool_dir", d.spool_dir, check_non_empty);
     r.read("flush_rows", d.flush_rows, 1, 10'000'000);
     r.read("flush_age_ms", d.flush_age_ms, 1, 3'600'000);
+    r.read("max_inflight_rows", d.max_inflight_rows, 0, 1'000'000'000);
   }
   {
     auto r = top.sub("redis");

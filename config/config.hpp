@@ -69,6 +69,12 @@ struct binance_config {
   std::int64_t batch_max_trades = 512;
   /// ... or when its oldest trade is this old.
   std::int64_t batch_max_age_ms = 50;
+  /// Back-pressure: a pause asked by storage stops reading the WebSocket
+  /// for at most this long (the exchange's pings go unanswered meanwhile).
+  std::int64_t max_pause_ms = 10'000;
+  /// After a pause ended by max_pause_ms, read at least this long before
+  /// pausing again.
+  std::int64_t resume_window_ms = 1'000;
 };
 
 /// `exchanges.yahoo`: stock quotes by polling the chart API.
@@ -139,6 +145,10 @@ struct database_config {
   std::int64_t flush_rows = 20'000;
   /// ... or when its oldest buffered row is this old.
   std::int64_t flush_age_ms = 500;
+  /// Back-pressure: rows handed to the writers and not yet written or
+  /// spooled at which the collectors are asked to pause (they may go on at
+  /// half of it); 0 turns back-pressure off.
+  std::int64_t max_inflight_rows = 200'000;
   /// Overridden by DB_HOST.
   std::string host = "127.0.0.1";
   /// Overridden by DB_PORT.

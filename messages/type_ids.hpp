@@ -25,6 +25,7 @@
 #include "messages/collector_event.hpp"
 #include "messages/decimal.hpp"
 #include "messages/feed_status.hpp"
+#include "messages/flow_control.hpp"
 #include "messages/health_status.hpp"
 #include "messages/indicator_snapshot.hpp"
 #include "messages/late_trade.hpp"
@@ -321,7 +322,14 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, writer_stats& x) {
   return f(caf::meta::type_name("writer_stats"), x.name, x.rows_written,
     x.rows_spooled, x.spool_batches, x.spool_rows, x.buffered_rows,
-    x.rows_rejected, x.errors, x.connected);
+    x.rows_rejected, x.errors, x.connected, x.rows_settled);
+}
+
+/// Serializes a flow_control.
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, flow_control& x) {
+  return f(caf::meta::type_name("flow_control"), x.paused, x.reason,
+    x.inflight_rows, x.time_ms);
 }
 
 /// Serializes a candle_batch.
@@ -369,6 +377,7 @@ CAF_ADD_TYPE_ID(csp, (std::vector<csp::messages::health_status>))
 CAF_ADD_TYPE_ID(csp, (csp::messages::candle_batch))
 CAF_ADD_TYPE_ID(csp, (csp::messages::writer_stats))
 CAF_ADD_TYPE_ID(csp, (std::vector<csp::messages::writer_stats>))
+CAF_ADD_TYPE_ID(csp, (csp::messages::flow_control))
 
 // Timers: a bar builder closes bars on boundary + grace.
 CAF_ADD_ATOM(csp, csp::messages, bar_timer_atom, "bar_timer")
@@ -404,6 +413,9 @@ CAF_ADD_ATOM(csp, csp::messages, get_quality_atom, "get_qual")
 CAF_ADD_ATOM(csp, csp::messages, get_symbols_atom, "get_syms")
 // Storage: replay the local spool after an outage.
 CAF_ADD_ATOM(csp, csp::messages, replay_atom, "replay")
+// Back-pressure: (sub_flow, listener) registers a receiver of
+// flow_control messages with a sink (the storage supervisor).
+CAF_ADD_ATOM(csp, csp::messages, subscribe_flow_atom, "sub_flow")
 // Orderly shutdown of a subtree.
 CAF_ADD_ATOM(csp, csp::messages, shutdown_atom, "shutdown")
 

@@ -25,13 +25,18 @@ struct writer_stats {
   std::int64_t errors = 0;
   /// Whether the last database operation succeeded.
   bool connected = false;
+  /// Rows received that the writer no longer holds: written, spooled,
+  /// rejected, or ignored on arrival (forming bars, peek snapshots, trades
+  /// with the archive off). Counted as received, before de-duplication, so
+  /// rows handed to the writer minus this is what it still holds.
+  std::int64_t rows_settled = 0;
 
   friend bool operator==(const writer_stats& x, const writer_stats& y) {
     return x.name == y.name && x.rows_written == y.rows_written
       && x.rows_spooled == y.rows_spooled && x.spool_batches == y.spool_batches
       && x.spool_rows == y.spool_rows && x.buffered_rows == y.buffered_rows
       && x.rows_rejected == y.rows_rejected && x.errors == y.errors
-      && x.connected == y.connected;
+      && x.connected == y.connected && x.rows_settled == y.rows_settled;
   }
   friend bool operator!=(const writer_stats& x, const writer_stats& y) {
     return !(x == y);

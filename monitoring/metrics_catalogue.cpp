@@ -73,6 +73,10 @@ std::vector<metric_spec> make_catalogue() {
     "WebSocket reconnections of the exchange collectors.", {"exchange"}));
   xs.push_back(gauge("collector_health_status",
     "Collector health (1 = healthy, 0 = unhealthy).", {"exchange"}));
+  xs.push_back(counter("collector_pauses_total",
+    "Times a collector stopped reading its WebSocket because storage "
+    "asked for back-pressure.",
+    {"exchange"}));
   xs.push_back(gauge("data_collection_lag_seconds",
     "Seconds between a trade's exchange time and its "
     "arrival.",
@@ -116,6 +120,10 @@ std::vector<metric_spec> make_catalogue() {
     "Idle connections in the database pool.", {}));
   xs.push_back(counter(
     "db_errors_total", "Database errors.", {"operation", "error_type"}));
+  xs.push_back(gauge("storage_backpressure_active",
+    "1 while storage asks the collectors to pause (rows in flight above "
+    "database.max_inflight_rows until they fall to half of it), else 0.",
+    {}));
   // -- cache -----------------------------------------------------------------
   xs.push_back(counter("cache_hits_total", "Cache hits.", {"key_pattern"}));
   xs.push_back(counter("cache_misses_total", "Cache misses.", {"key_pattern"}));

@@ -5,6 +5,7 @@
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -26,14 +27,16 @@ using error_code = boost::system::error_code;
 /// Type-erased base of a plain or TLS session.
 struct ws_connection::impl : std::enable_shared_from_this<impl> {
   impl(asio::io_context& ctx, url target, client_options o, ws_callbacks c)
-      : io(ctx), resolver(ctx), u(std::move(target)), opts(std::move(o)),
-        cbs(std::move(c)) {}
+      : io(ctx), resolver(ctx), pause_timer(ctx), u(std::move(target)),
+        opts(std::move(o)), cbs(std::move(c)) {}
 
   virtual ~impl() = default;
 
   virtual void start() = 0;
   virtual void do_write() = 0;
   virtual void do_close() = 0;
+  virtual void do_pause(std::chrono::milliseconds max_pause) = 0;
+  virtual void do_resume() = 0;
 
   void finish(const std::string& reason) {
     if (finished)
@@ -41,6 +44,7 @@ struct ws_connection::impl : std::enable_shared_from_this<impl> {
     finished = true;
     open = false;
     writes.clear();
+    pause_timer.cancel();
     if (cbs.on_close)
       cbs.on_close(reason);
     cbs = ws_callbacks{};
@@ -56,6 +60,8 @@ struct ws_connection::impl : std::enable_shared_from_this<impl> {
 
   asio::io_context& io;
   tcp::resolver resolver;
+  /// Ends a bounded pause.
+  asio::steady_timer pause_timer;
   url u;
   client_options opts;
   ws_callbacks cbs;
@@ -65,6 +71,13 @@ struct ws_connection::impl : std::enable_shared_from_this<impl> {
   bool open = false;
   bool closing = false;
   bool finished = false;
+  /// Reading is paused; `held` means a message was read and not delivered.
+  bool paused = false;
+  bool held = false;
+  /// An async_read is outstanding.
+  bool reading = false;
+  /// Bumped by every pause and resume; stale pause timers are ignored.
+  std::uint64_t pause_generation = 0;
 };
 
 namespace {
@@ -133,6 +146,42 @@ public:
       });
   }
 
+  void do_pause(std::chrono::milliseconds max_pause) override {
+    if (finished)
+      return;
+    paused = true;
+    auto generation = ++pause_generation;
+    apply_timeouts();
+    pause_timer.cancel();
+    if (max_pause.count() <= 0)
+      return;
+    pause_timer.expires_after(max_pause);
+    pause_timer.async_wait([self = shared(), generation](const error_code& ec) {
+      if (ec || self->finished || !self->paused
+        || self->pause_generation != generation)
+        return;
+      if (self->cbs.on_pause_expired)
+        self->cbs.on_pause_expired();
+      self->do_resume();
+    });
+  }
+
+  void do_resume() override {
+    if (!paused || finished)
+      return;
+    paused = false;
+    ++pause_generation;
+    pause_timer.cancel();
+    apply_timeouts();
+    if (!open)
+      return;
+    if (held) {
+      held = false;
+      deliver();
+    }
+    do_read();
+  }
+
 private:
   std::shared_ptr<ws_session> shared() {
     return std::static_pointer_cast<ws_session>(shared_from_this());
@@ -196,7 +245,9 @@ private:
       t.idle_timeout = websocket::stream_base::none();
       t.keep_alive_pings = false;
     }
-    ws_.set_option(t);
+    timeouts_ = t;
+    timeouts_set_ = true;
+    apply_timeouts();
     ws_.read_message_max(opts.max_message_size);
     ws_.async_handshake(u.host_header(), u.target,
       [self = shared()](const error_code& ec) { self->on_handshake(ec); });
@@ -219,28 +270,55 @@ private:
     do_read();
   }
 
+  /// The configured timeouts, without the idle timeout while paused (our
+  /// own pause must not look like a dead peer). Beast re-arms its idle
+  /// timer when the next read starts.
+  void apply_timeouts() {
+    if (!timeouts_set_)
+      return;
+    auto t = timeouts_;
+    if (paused) {
+      t.idle_timeout = websocket::stream_base::none();
+      t.keep_alive_pings = false;
+    }
+    ws_.set_option(t);
+  }
+
   void do_read() {
+    if (paused || reading || finished || !open)
+      return;
+    reading = true;
     ws_.async_read(
       buffer, [self = shared()](const error_code& ec, std::size_t) {
         self->on_read(ec);
       });
   }
 
-  void on_read(const error_code& ec) {
-    if (ec)
-      return fail("read_failed", ec);
-    if (finished)
-      return;
+  void deliver() {
     auto data = buffer.data();
     if (cbs.on_message)
       cbs.on_message(
         std::string_view{static_cast<const char*>(data.data()), data.size()});
     buffer.consume(buffer.size());
-    if (!finished)
-      do_read();
+  }
+
+  void on_read(const error_code& ec) {
+    reading = false;
+    if (ec)
+      return fail("read_failed", ec);
+    if (finished)
+      return;
+    if (paused) {
+      held = true; // delivered on resume
+      return;
+    }
+    deliver();
+    do_read();
   }
 
   websocket::stream<Stream> ws_;
+  websocket::stream_base::timeout timeouts_;
+  bool timeouts_set_ = false;
 };
 
 } // namespace
@@ -285,6 +363,14 @@ void ws_connection::send(std::string text) {
 
 void ws_connection::close() {
   asio::post(impl_->io, [ptr = impl_] { ptr->do_close(); });
+}
+
+void ws_connection::pause_reading(std::chrono::milliseconds max_pause) {
+  asio::post(impl_->io, [ptr = impl_, max_pause] { ptr->do_pause(max_pause); });
+}
+
+void ws_connection::resume_reading() {
+  asio::post(impl_->io, [ptr = impl_] { ptr->do_resume(); });
 }
 
 } // namespace csp::net

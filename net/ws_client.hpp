@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
@@ -21,6 +22,8 @@ struct ws_callbacks {
   /// a short reason such as "connect_failed: ...", "tls_failed: ...",
   /// "handshake_failed: ...", "closed_by_peer", "timeout", "closed".
   std::function<void(const std::string& reason)> on_close;
+  /// A pause reached its limit and reading resumed by itself.
+  std::function<void()> on_pause_expired;
 };
 
 /// A client WebSocket connection (ws:// or wss://, as the URL says) driven
@@ -44,6 +47,19 @@ public:
 
   /// Starts a normal close handshake. Thread-safe; idempotent.
   void close();
+
+  /// Stops reading: no further read is started, and a message that
+  /// completes meanwhile is held back, so nothing reaches on_message and
+  /// the peer's sends back up into TCP flow control. Nothing answers the
+  /// peer's pings meanwhile, so the pause is bounded: after `max_pause`
+  /// (when positive) reading resumes by itself and on_pause_expired runs.
+  /// The idle timeout does not run while paused. Pausing again while paused
+  /// restarts the limit. Thread-safe; works before the connection is open.
+  void pause_reading(std::chrono::milliseconds max_pause);
+
+  /// Reads again, starting with a held-back message. Thread-safe; nothing
+  /// happens when not paused.
+  void resume_reading();
 
   /// For open(); use open() instead.
   explicit ws_connection(std::shared_ptr<impl> ptr);

@@ -41,6 +41,7 @@ struct world {
 /// to its supervisor and records the symbol commands it is given.
 struct dummy_state {
   std::vector<symbol_command> commands;
+  std::vector<flow_control> flows;
   static inline const char* name = "dummy_collector";
 };
 
@@ -52,6 +53,7 @@ caf::behavior dummy_collector(caf::stateful_actor<dummy_state>* self,
   return {
     [=](const collector_event& ev) { self->send(parent, ev); },
     [=](const symbol_command& cmd) { self->state.commands.push_back(cmd); },
+    [=](const flow_control& fc) { self->state.flows.push_back(fc); },
   };
 }
 
@@ -477,6 +479,36 @@ CAF_TEST(symbol commands are replayed to a new incarnation) {
   // The yahoo collector got none of them.
   CAF_CHECK(deref<caf::stateful_actor<dummy_state>>(current("yahoo-0"))
               .state.commands.empty());
+}
+
+CAF_TEST(flow control reaches every collector and every new incarnation) {
+  start();
+  const std::string b = "binance-0";
+  const std::string y = "yahoo-0";
+  auto flows = [this](const std::string& name) {
+    return deref<caf::stateful_actor<dummy_state>>(current(name)).state.flows;
+  };
+  auto pause = flow_control{true, "storage_inflight_high", 300, 1};
+  auto go = flow_control{false, "storage_inflight_low", 100, 2};
+  caf::anon_send(sup, pause);
+  sched.run();
+  CAF_CHECK_EQUAL(flows(b), std::vector<flow_control>{pause});
+  CAF_CHECK_EQUAL(flows(y), std::vector<flow_control>{pause});
+  // A collector restarted during the pause is paused too.
+  caf::anon_send_exit(current(b), caf::exit_reason::kill);
+  sched.run();
+  advance(100);
+  CAF_REQUIRE_EQUAL(incarnations(b), 2u);
+  CAF_CHECK_EQUAL(flows(b), std::vector<flow_control>{pause});
+  caf::anon_send(sup, go);
+  sched.run();
+  CAF_CHECK_EQUAL(flows(b), (std::vector<flow_control>{pause, go}));
+  // After the pause, a new incarnation starts without one.
+  caf::anon_send_exit(current(b), caf::exit_reason::kill);
+  sched.run();
+  advance(200);
+  CAF_REQUIRE_EQUAL(incarnations(b), 3u);
+  CAF_CHECK(flows(b).empty());
 }
 
 CAF_TEST(platform config converts to the breaker config) {

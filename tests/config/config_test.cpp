@@ -75,6 +75,8 @@ CAF_TEST(an empty object yields the documented defaults) {
   CAF_CHECK(c.exchanges.binance.symbols == (string_list{"BTCUSDT", "ETHUSDT"}));
   CAF_CHECK_EQUAL(c.exchanges.binance.streams_per_connection, 1024);
   CAF_CHECK_EQUAL(c.exchanges.binance.reconnect_before_ms, 82'800'000);
+  CAF_CHECK_EQUAL(c.exchanges.binance.max_pause_ms, 10'000);
+  CAF_CHECK_EQUAL(c.exchanges.binance.resume_window_ms, 1'000);
   CAF_CHECK_EQUAL(c.exchanges.yahoo.poll_interval_ms, 60'000);
   CAF_CHECK_EQUAL(c.bars.grace_ms, 2000);
   CAF_CHECK_EQUAL(c.bars.allowed_lateness_ms, 300'000);
@@ -89,6 +91,7 @@ CAF_TEST(an empty object yields the documented defaults) {
   CAF_CHECK_EQUAL(c.database.name, "csp");
   CAF_CHECK_EQUAL(c.database.user, "csp");
   CAF_CHECK_EQUAL(c.database.pool_size, 4);
+  CAF_CHECK_EQUAL(c.database.max_inflight_rows, 200'000);
   CAF_CHECK_EQUAL(c.database.password, "");
   CAF_CHECK_EQUAL(c.redis.url, "redis://127.0.0.1:6379");
   CAF_CHECK_EQUAL(c.api.port, 8000);
@@ -120,7 +123,8 @@ CAF_TEST(a full file sets every key) {
       "binance": {"enabled": false, "ws_url": "ws://127.0.0.1:9443",
                   "rest_url": "http://127.0.0.1:8080", "symbols": ["BNBBTC"],
                   "streams_per_connection": 200, "reconnect_before_ms": 1000,
-                  "batch_max_trades": 64, "batch_max_age_ms": 0},
+                  "batch_max_trades": 64, "batch_max_age_ms": 0,
+                  "max_pause_ms": 2500, "resume_window_ms": 300},
       "yahoo": {"enabled": false, "base_url": "http://127.0.0.1:8081",
                 "symbols": ["BRK-B", "^GSPC", "EURUSD=X"],
                 "poll_interval_ms": 5000}
@@ -135,7 +139,8 @@ CAF_TEST(a full file sets every key) {
     "database": {"host": "db", "port": 6543, "name": "market", "user": "ingest",
                  "pool_size": 8, "enabled": false, "migrate_on_start": false,
                  "archive_trades": false, "spool_dir": "/var/spool/csp",
-                 "flush_rows": 500, "flush_age_ms": 50},
+                 "flush_rows": 500, "flush_age_ms": 50,
+                 "max_inflight_rows": 0},
     "redis": {"url": "redis://cache:6380/2", "enabled": false},
     "api": {"port": 8443, "bind": "0.0.0.0", "threads": 4,
             "max_body_bytes": 4096, "max_header_bytes": 8192,
@@ -166,6 +171,8 @@ CAF_TEST(a full file sets every key) {
   CAF_CHECK_EQUAL(b.reconnect_before_ms, 1000);
   CAF_CHECK_EQUAL(b.batch_max_trades, 64);
   CAF_CHECK_EQUAL(b.batch_max_age_ms, 0);
+  CAF_CHECK_EQUAL(b.max_pause_ms, 2500);
+  CAF_CHECK_EQUAL(b.resume_window_ms, 300);
   auto& y = c.exchanges.yahoo;
   CAF_CHECK_EQUAL(y.enabled, false);
   CAF_CHECK_EQUAL(y.base_url, "http://127.0.0.1:8081");
@@ -195,6 +202,7 @@ CAF_TEST(a full file sets every key) {
   CAF_CHECK_EQUAL(c.database.spool_dir, "/var/spool/csp");
   CAF_CHECK_EQUAL(c.database.flush_rows, 500);
   CAF_CHECK_EQUAL(c.database.flush_age_ms, 50);
+  CAF_CHECK_EQUAL(c.database.max_inflight_rows, 0);
   CAF_CHECK_EQUAL(c.redis.url, "redis://cache:6380/2");
   CAF_CHECK(!c.redis.enabled);
   CAF_CHECK_EQUAL(c.api.port, 8443);

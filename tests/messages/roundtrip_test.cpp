@@ -313,13 +313,38 @@ CAF_TEST(feed status symbol commands late trades health) {
   auto h2 = h;
   h2.status = "healthy";
   CAF_CHECK_NOT_EQUAL(h2, h);
-  writer_stats ws{"pg_writer-1", 10, 20, 3, 4, 5, 6, 7, true};
+  writer_stats ws{"pg_writer-1", 10, 20, 3, 4, 5, 6, 7, true, 8};
   CAF_CHECK_EQUAL(roundtrip(ws), ws);
   auto ws2 = ws;
   ws2.connected = false;
   CAF_CHECK_NOT_EQUAL(ws2, ws);
   CAF_CHECK_EQUAL(roundtrip(ws2), ws2);
+  auto ws3 = ws;
+  ws3.rows_settled = i64_max;
+  CAF_CHECK_NOT_EQUAL(ws3, ws);
+  CAF_CHECK_EQUAL(roundtrip(ws3), ws3);
   check_truncations_fail(ws);
+}
+
+CAF_TEST(flow control) {
+  flow_control pause{true, "storage_inflight_high", 200'001, 1'705'315'000'000};
+  auto copy = roundtrip(pause);
+  CAF_CHECK_EQUAL(copy, pause);
+  CAF_CHECK(copy.paused);
+  auto go = pause;
+  go.paused = false;
+  go.reason = "storage_inflight_low";
+  go.inflight_rows = 99'999;
+  CAF_CHECK_NOT_EQUAL(go, pause);
+  auto go_copy = roundtrip(go);
+  CAF_CHECK_EQUAL(go_copy, go);
+  CAF_CHECK(!go_copy.paused);
+  flow_control extreme{true, std::string(300, 'r'), i64_min, i64_max};
+  CAF_CHECK_EQUAL(roundtrip(extreme), extreme);
+  check_truncations_fail(pause);
+  auto text = caf::deep_to_string(pause);
+  CAF_CHECK(text.find("flow_control") != std::string::npos);
+  CAF_CHECK(text.find("storage_inflight_high") != std::string::npos);
 }
 
 CAF_TEST(metric updates of every kind) {
@@ -425,7 +450,8 @@ CAF_TEST(registered types survive a message round trip) {
          "csp::messages::quality_report", "csp::messages::circuit_transition",
          "csp::messages::feed_status", "csp::messages::symbol_command",
          "csp::messages::late_trade", "csp::messages::metric_update",
-         "csp::messages::health_status", "csp::messages::writer_stats"}) {
+         "csp::messages::health_status", "csp::messages::writer_stats",
+         "csp::messages::flow_control"}) {
     CAF_MESSAGE("looking up " << name);
     CAF_CHECK(sys.types().make_value(name) != nullptr);
   }

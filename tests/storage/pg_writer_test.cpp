@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "caf/actor_system.hpp"
+#include "caf/after.hpp"
 #include "caf/actor_system_config.hpp"
 #include "caf/event_based_actor.hpp"
 #include "caf/exit_reason.hpp"
@@ -127,8 +128,13 @@ struct fixture {
     ::rmdir(spool_dir.c_str());
   }
 
-  caf::actor start(const storage::pg_settings& db, std::size_t pool) {
+  caf::actor start(const storage::pg_settings& db, std::size_t pool,
+    std::int64_t max_inflight_rows = 0, std::size_t flush_rows = 20'000) {
     actors::storage_options so;
+    so.max_inflight_rows = max_inflight_rows;
+    so.writer.flush_rows = flush_rows;
+    if (max_inflight_rows > 0)
+      so.flow_listeners.emplace_back(self);
     so.pool_size = pool;
     so.spool_dir = spool_dir;
     so.writer.db = db;
@@ -338,6 +344,58 @@ CAF_TEST(a crashed writer is restarted and nothing it held is lost) {
   self->request(storage, 5s, caf::get_atom_v, std::string{"pg_writer-0"})
     .receive([&](caf::actor& h) { CAF_CHECK(h && h.address() != old); },
       [&](caf::error& err) { CAF_FAIL(sys.render(err)); });
+  stop(storage);
+}
+
+CAF_TEST(a database slower than the feed pauses the producers once) {
+  test::test_database db{"writer_slow"};
+  // A transaction holding the trades table: every write of the writer
+  // waits for it, as behind a database that cannot keep up.
+  pqxx::connection locker{db.settings().conninfo()};
+  auto lock = std::make_unique<pqxx::work>(locker);
+  lock->exec("LOCK TABLE trades IN ACCESS EXCLUSIVE MODE");
+  auto storage = start(db.settings(), 1, 1000, 100);
+  constexpr int batches = 15;
+  for (int i = 0; i < batches; ++i)
+    self->send(storage, make_trades("BTCUSDT", 1 + i * 100, 100));
+  std::vector<flow_control> flow;
+  auto next_flow = [&](std::chrono::seconds timeout) {
+    bool got = false;
+    self->receive(
+      [&](const flow_control& fc) {
+        flow.push_back(fc);
+        got = true;
+      },
+      caf::after(timeout) >> [] {});
+    return got;
+  };
+  CAF_REQUIRE(next_flow(10s));
+  CAF_CHECK(flow.back().paused);
+  CAF_CHECK_GREATER_OR_EQUAL(flow.back().inflight_rows, 1000);
+  // Held up by the lock: no resume.
+  CAF_CHECK(!next_flow(1s));
+  CAF_CHECK(metrics->sum("storage_backpressure_active") == 1.0);
+  lock->commit();
+  lock.reset();
+  // The writer catches up: the producers may go on at 500 rows in flight.
+  CAF_REQUIRE(next_flow(30s));
+  CAF_CHECK(!flow.back().paused);
+  CAF_CHECK_LESS_OR_EQUAL(flow.back().inflight_rows, 500);
+  auto stats = flush(storage);
+  CAF_CHECK_EQUAL(total(stats, &writer_stats::rows_settled), batches * 100);
+  CAF_CHECK_EQUAL(total(stats, &writer_stats::buffered_rows), 0);
+  // Every trade stored, once.
+  CAF_CHECK_EQUAL(
+    db.scalar("SELECT count(*) FROM trades"), std::to_string(batches * 100));
+  CAF_CHECK_EQUAL(db.scalar("SELECT count(DISTINCT trade_id) FROM trades"),
+    std::to_string(batches * 100));
+  CAF_CHECK_EQUAL(
+    db.scalar("SELECT max(trade_id) - min(trade_id) + 1 FROM trades"),
+    std::to_string(batches * 100));
+  // One pause and one resume in all.
+  CAF_CHECK(!next_flow(0s));
+  CAF_CHECK_EQUAL(flow.size(), 2u);
+  CAF_CHECK(metrics->sum("storage_backpressure_active") == 1.0);
   stop(storage);
 }
 
