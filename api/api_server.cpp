@@ -715,8 +715,9 @@ caf::behavior api(api_actor* self, api_options opts) {
   so.ws_ping_interval = std::chrono::milliseconds{a.ws_ping_interval_ms};
   so.make_error = error_response;
   net::server_handlers sh;
-  sh.on_request
-    = [ctx](server_request req, responder r) { handle(ctx, req, r); };
+  sh.on_request = [ctx](const server_request& req, const responder& r) {
+    handle(ctx, req, r);
+  };
   sh.on_upgrade = [ctx](const server_request& req,
                     const std::shared_ptr<net::ws_peer>& peer,
                     net::ws_handlers& h) { return upgrade(ctx, req, peer, h); };

@@ -135,8 +135,8 @@ struct server_options {
   /// I/O threads.
   std::size_t threads = 2;
   /// Largest request header block and body accepted.
-  std::size_t max_header_bytes = 16 * 1024;
-  std::size_t max_body_bytes = 1024 * 1024;
+  std::size_t max_header_bytes = 16'384;
+  std::size_t max_body_bytes = 1'048'576;
   /// Limit for reading one request once its first byte arrived.
   std::chrono::milliseconds read_timeout{10'000};
   /// A keep-alive connection with no request for this long is closed.
@@ -144,7 +144,7 @@ struct server_options {
   /// The handler must answer within this time; otherwise 504.
   std::chrono::milliseconds handler_timeout{30'000};
   /// Largest WebSocket message accepted from a client.
-  std::size_t ws_max_message = 64 * 1024;
+  std::size_t ws_max_message = 65'536;
   /// Messages a WebSocket connection may have queued.
   std::size_t ws_queue_limit = 256;
   /// Ping frame interval; a peer silent for two intervals is dropped.
