@@ -26,6 +26,8 @@
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <boost/beast/websocket/stream.hpp>
 
+#include "messages/json_quote.hpp"
+
 namespace csp::net {
 
 namespace asio = boost::asio;
@@ -38,39 +40,6 @@ using error_code = boost::system::error_code;
 using strand_type = asio::any_io_executor;
 
 namespace {
-
-void append_json_string(std::string& out, std::string_view s) {
-  out += '"';
-  for (char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          static constexpr char hex[] = "0123456789abcdef";
-          out += "\\u00";
-          out += hex[(static_cast<unsigned char>(c) >> 4) & 0xF];
-          out += hex[static_cast<unsigned char>(c) & 0xF];
-        } else {
-          out += c;
-        }
-    }
-  }
-  out += '"';
-}
 
 /// Whether posting into the server is still allowed. Posts happen under
 /// the shared lock; stop() takes the exclusive lock before the io_context
@@ -103,9 +72,9 @@ server_response json_error(
   server_response res;
   res.status = status;
   res.body = R"({"error":{"code":)";
-  append_json_string(res.body, code);
+  messages::append_json_quoted(res.body, code);
   res.body += R"(,"message":)";
-  append_json_string(res.body, message);
+  messages::append_json_quoted(res.body, message);
   res.body += "}}";
   return res;
 }

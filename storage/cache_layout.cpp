@@ -7,6 +7,7 @@
 #include <set>
 #include <utility>
 
+#include "messages/json_quote.hpp"
 #include "messages/decimal.hpp"
 #include "storage/redis_client.hpp"
 
@@ -69,36 +70,7 @@ std::string cache_keys::trades(std::string_view exchange) const {
 namespace {
 
 void append_escaped(std::string& out, std::string_view s) {
-  static constexpr char hex[] = "0123456789abcdef";
-  out += '"';
-  for (char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          out += "\\u00";
-          out += hex[(static_cast<unsigned char>(c) >> 4) & 0xF];
-          out += hex[static_cast<unsigned char>(c) & 0xF];
-        } else {
-          out += c;
-        }
-    }
-  }
-  out += '"';
+  messages::append_json_quoted(out, s);
 }
 
 void append_key(std::string& out, std::string_view key) {
