@@ -12,11 +12,21 @@
 
 #include <nlohmann/json.hpp>
 
+#include "caf/test/unit_test.hpp"
+
 #include "messages/bar.hpp"
 #include "messages/decimal.hpp"
 #include "messages/indicator_snapshot.hpp"
 
 namespace csp::api_test {
+
+/// Parses `text` as JSON; fails the test when it is not.
+inline nlohmann::json parse(const std::string& text) {
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  if (j.is_discarded())
+    CAF_FAIL("not JSON: " << text);
+  return j;
+}
 
 /// A closed 1m BTCUSDT bar opening at `open_ms` with prices around `base`
 /// (in 1e-8 units) and distinct values in every field.

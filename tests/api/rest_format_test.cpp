@@ -23,13 +23,6 @@ namespace {
 
 constexpr std::int64_t t0 = 1'705'276'800'000; // 2024-01-15 00:00 UTC
 
-json parse(const std::string& text) {
-  auto j = json::parse(text, nullptr, false);
-  if (j.is_discarded())
-    CAF_FAIL("not JSON: " << text);
-  return j;
-}
-
 std::vector<messages::bar> three_bars(timeframe tf) {
   auto d = messages::duration_ms(tf);
   std::vector<messages::bar> bars{make_bar(t0, 4'200'000'000'000, tf),

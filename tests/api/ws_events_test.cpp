@@ -17,13 +17,6 @@ namespace {
 
 constexpr std::int64_t t0 = 1'705'312'800'000; // 2024-01-15 10:00 UTC
 
-json parse(const std::string& text) {
-  auto j = json::parse(text, nullptr, false);
-  if (j.is_discarded())
-    CAF_FAIL("not JSON: " << text);
-  return j;
-}
-
 } // namespace
 
 CAF_TEST(bar update carries the bar and its indicators) {
