@@ -11,7 +11,9 @@ packages=(
   libpqxx-dev libhiredis-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
   libsimdjson-dev libbenchmark-dev clang-format clang-tidy curl wrk
   clang-14 libclang-rt-14-dev
-  prometheus postgresql-15 postgresql-client-15 redis-server redis-tools
+  prometheus prometheus-alertmanager prometheus-postgres-exporter
+  prometheus-redis-exporter python3 python3-yaml
+  postgresql-15 postgresql-client-15 redis-server redis-tools
   chromium
 )
 # Node.js builds the chart page and runs its tests; machines that already

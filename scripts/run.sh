@@ -7,7 +7,11 @@
 #   ./scripts/run.sh <csp command> [options]   runs that csp command, e.g.
 #                               ./scripts/run.sh bars --timeframe 1m --input f
 # The node runs until Ctrl-C (or CSP_RUN_DURATION_S seconds) and then prints
-# a summary. Environment: CSP_METRICS_PORT (default 9090), CSP_API_PORT
+# a summary. Prometheus, Alertmanager and the PostgreSQL and Redis exporters
+# run beside it on loopback (scripts/monitoring.sh; they keep running after
+# the node stops, `scripts/monitoring.sh stop` ends them; CSP_NO_MONITORING=1
+# skips them). Environment: CSP_METRICS_PORT (the node's own metrics
+# listener, default 9095: Prometheus has 9090), CSP_API_PORT
 # (chart page, REST and WebSocket API; default 8000), CSP_SIM_RATE
 # (trades/s, default 200), CSP_SYMBOLS (default BTCUSDT,ETHUSDT,BNBUSDT),
 # CSP_SIM_PAST_S (seconds of simulated trade history before now, default 0).
@@ -34,7 +38,7 @@ fi
 out=.data/run
 mkdir -p "$out"
 symbols=${CSP_SYMBOLS:-BTCUSDT,ETHUSDT,BNBUSDT}
-metrics_port=${CSP_METRICS_PORT:-9090}
+metrics_port=${CSP_METRICS_PORT:-9095}
 api_port=${CSP_API_PORT:-8000}
 duration=${CSP_RUN_DURATION_S:-0}
 pids=()
@@ -69,6 +73,12 @@ else
   feed="the real Binance (wss://stream.binance.com:9443) and Yahoo endpoints"
 fi
 
+monitoring=
+if [ "${CSP_NO_MONITORING:-0}" != 1 ]; then
+  CSP_API_PORT=$api_port ./scripts/monitoring.sh start
+  monitoring=$(./scripts/monitoring.sh urls)
+fi
+
 cat <<MSG
 
 == platform node starting
@@ -78,7 +88,8 @@ chart:     http://127.0.0.1:$api_port/  (live candles and indicators)
 api:       http://127.0.0.1:$api_port/api/v1/symbols, /api/v1/charts/BTCUSDT?timeframe=1m,
            /api/v1/klines?symbol=BTCUSDT&interval=1m, ws://127.0.0.1:$api_port/ws,
            http://127.0.0.1:$api_port/openapi.json
-metrics:   http://127.0.0.1:$metrics_port/metrics
+metrics:   http://127.0.0.1:$api_port/metrics (also http://127.0.0.1:$metrics_port/metrics)
+${monitoring:-monitoring: off (CSP_NO_MONITORING=1)}
 database:  postgresql://$DB_USER@$DB_HOST:$DB_PORT/$DB_NAME (password in .data/secrets/db_password)
            tables symbols, trades, candles, indicators, data_quality
 bars:      $out/bars_1m.csv (final 1m bars, csp bars format)
