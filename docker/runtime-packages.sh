@@ -14,18 +14,29 @@ libs=$(ldd "$bin" | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// {print $
 missing=$(ldd "$bin" | awk '/not found/ {print $1}')
 [ -z "$missing" ] || { echo "runtime-packages: unresolved: $missing" >&2; exit 1; }
 
+# Debian 12 merged /lib into /usr/lib; dpkg may know a file under either
+# spelling, and ldd may report a symlink rather than the file itself. One
+# dpkg-query call for every spelling of every library (it reads its whole
+# database on each call).
+declare -A spellings
+candidates=()
 for lib in $libs; do
-  # Debian 12 merged /lib into /usr/lib; dpkg may know a file under either
-  # spelling, and ldd may report a symlink rather than the file itself.
   real=$(readlink -f "$lib")
+  spellings[$lib]="$lib $real ${lib#/usr} /usr$lib ${real#/usr} /usr$real"
+  # shellcheck disable=SC2206 # paths have no spaces
+  candidates+=(${spellings[$lib]})
+done
+declare -A owner_of
+# "libfoo1:amd64: /usr/lib/x86_64-linux-gnu/libfoo.so.1"
+while IFS= read -r line; do
+  owner_of[${line#*: }]=${line%%:*}
+done < <(dpkg-query -S "${candidates[@]}" 2>/dev/null | grep -v '^diversion')
+for lib in $libs; do
   owner=
-  for path in "$lib" "$real" "${lib#/usr}" "/usr$lib" "${real#/usr}" "/usr$real"; do
-    if owner=$(dpkg-query -S "$path" 2>/dev/null); then
-      break
-    fi
-    owner=
+  for path in ${spellings[$lib]}; do
+    owner=${owner_of[$path]:-}
+    [ -n "$owner" ] && break
   done
   [ -n "$owner" ] || { echo "runtime-packages: no package holds $lib" >&2; exit 1; }
-  # "libfoo1:amd64: /usr/lib/..." -> libfoo1
-  echo "${owner%%:*}"
+  echo "$owner"
 done | sort -u

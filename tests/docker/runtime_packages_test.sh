@@ -25,13 +25,12 @@ while read -r p; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'
   check "$p is an installed package" $?
 done <<<"$out"
+# shellcheck disable=SC2086 # one package name per word
+files=$(dpkg-query -L $out 2>/dev/null)
 for lib in $(ldd "$csp" | awk '$2 == "=>" {print $3}'); do
   base=$(basename "$lib")
-  found=1
-  while read -r p; do
-    dpkg-query -L "$p" 2>/dev/null | grep -q "/$base\$" && { found=0; break; }
-  done <<<"$out"
-  check "$base comes from a listed package" $found
+  grep -q "/$base\$" <<<"$files"
+  check "$base comes from a listed package" $?
 done
 "$script" /nonexistent >/dev/null 2>&1
 [ $? -eq 2 ]; check "a missing binary is refused (status 2)" $?
