@@ -12,7 +12,8 @@ check() { # name, condition result
 }
 out=$("$script" "$csp")
 check "exit status 0" $?
-echo "$out" | sed 's/^/  /'
+# shellcheck disable=SC2086 # one package per word
+printf '  %s\n' $out
 for want in '^libc6$' '^libstdc\+\+6$' '^libpqxx-' '^libhiredis' '^libcaf-core' '^libssl3'; do
   echo "$out" | grep -Eq "$want"
   check "a package matching $want" $?
