@@ -177,6 +177,7 @@ std::string start_node(caf::actor_system& sys,
   n.registry = monitoring::make_metrics_registry();
   monitoring::metrics_options mo;
   mo.registry = n.registry;
+  mo.bind_address = cfg.metrics.bind;
   mo.port = cfg.metrics.port;
   n.metrics = sys.spawn(monitoring::metrics_actor, mo);
   std::string error;

@@ -439,6 +439,7 @@ void read_all(const json& root, platform_config& cfg, error_list& errors) {
   {
     auto r = top.sub("metrics");
     r.read_port("port", cfg.metrics.port, 0);
+    r.read("bind", cfg.metrics.bind, check_non_empty);
   }
   {
     auto ex = top.sub("exchanges");

@@ -47,9 +47,13 @@ struct log_config {
   bool json = true;
 };
 
-/// The `metrics` section: the /metrics port of non-API nodes.
+/// The `metrics` section: where every node serves /metrics (the API node
+/// serves it on its API port too).
 struct metrics_config {
   std::uint16_t port = 9090;
+  /// Address to bind, e.g. "127.0.0.1" or "0.0.0.0" in a container where
+  /// Prometheus scrapes from another host (IPv6 without brackets).
+  std::string bind = "127.0.0.1";
 };
 
 /// `exchanges.binance`.

@@ -2,20 +2,36 @@
 # Installs every Debian package the build and the tests need, then the chart
 # page's npm packages (web/package-lock.json). Idempotent: packages already
 # present are not downloaded again.
+#
+#   scripts/install-deps.sh           everything (build, tests, services)
+#   scripts/install-deps.sh --build   only what building the csp binary
+#                                     needs (the container image's builder
+#                                     stage, docker/Dockerfile)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Building the csp binary (and its tests and benchmarks).
 packages=(
   build-essential cmake ninja-build ccache pkg-config lld
-  libcaf-dev prometheus-cpp-dev libboost-dev libssl-dev openssl
+  libcaf-dev prometheus-cpp-dev libboost-dev libssl-dev
   libpqxx-dev libhiredis-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
-  libsimdjson-dev libbenchmark-dev clang-format clang-tidy curl wrk
-  clang-14 libclang-rt-14-dev
-  prometheus prometheus-alertmanager prometheus-postgres-exporter
-  prometheus-redis-exporter python3 python3-yaml
-  postgresql-15 postgresql-client-15 redis-server redis-tools
-  chromium
+  libsimdjson-dev libbenchmark-dev
 )
+# Tests, tools and the local servers.
+case "${1:-}" in
+  --build) ;;
+  "")
+    packages+=(
+      openssl clang-format clang-tidy curl wrk
+      clang-14 libclang-rt-14-dev
+      prometheus prometheus-alertmanager prometheus-postgres-exporter
+      prometheus-redis-exporter python3 python3-yaml
+      postgresql-15 postgresql-client-15 redis-server redis-tools
+      chromium docker-compose
+    )
+    ;;
+  *) echo "usage: $0 [--build]" >&2; exit 2 ;;
+esac
 # Node.js builds the chart page and runs its tests; machines that already
 # have node and npm (from elsewhere than Debian) keep theirs.
 command -v node >/dev/null || packages+=(nodejs)

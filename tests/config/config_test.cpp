@@ -69,6 +69,7 @@ CAF_TEST(an empty object yields the documented defaults) {
   CAF_CHECK_EQUAL(c.log.dir, "logs");
   CAF_CHECK_EQUAL(c.log.json, true);
   CAF_CHECK_EQUAL(c.metrics.port, 9090);
+  CAF_CHECK_EQUAL(c.metrics.bind, "127.0.0.1");
   CAF_CHECK_EQUAL(c.exchanges.binance.enabled, true);
   CAF_CHECK_EQUAL(c.exchanges.binance.ws_url, "wss://stream.binance.com:9443");
   CAF_CHECK_EQUAL(c.exchanges.binance.rest_url, "https://api.binance.com");
@@ -118,7 +119,7 @@ CAF_TEST(a full file sets every key) {
   auto res = parse(R"({
     "node": {"role": "processor", "name": "proc-1"},
     "log": {"level": "warning", "dir": "/var/log/csp", "json": false},
-    "metrics": {"port": 9191},
+    "metrics": {"port": 9191, "bind": "0.0.0.0"},
     "exchanges": {
       "binance": {"enabled": false, "ws_url": "ws://127.0.0.1:9443",
                   "rest_url": "http://127.0.0.1:8080", "symbols": ["BNBBTC"],
@@ -162,6 +163,7 @@ CAF_TEST(a full file sets every key) {
   CAF_CHECK_EQUAL(c.log.dir, "/var/log/csp");
   CAF_CHECK_EQUAL(c.log.json, false);
   CAF_CHECK_EQUAL(c.metrics.port, 9191);
+  CAF_CHECK_EQUAL(c.metrics.bind, "0.0.0.0");
   auto& b = c.exchanges.binance;
   CAF_CHECK_EQUAL(b.enabled, false);
   CAF_CHECK_EQUAL(b.ws_url, "ws://127.0.0.1:9443");
@@ -287,6 +289,7 @@ CAF_TEST(invalid values are reported) {
     "database.port: must be between 1 and 65535, got 0");
   expect_single_error(R"({"metrics": {"port": -1}})",
     "metrics.port: must be between 0 and 65535, got -1");
+  expect_single_error(R"({"metrics": {"bind": ""}})", "metrics.bind: ");
   expect_single_error(R"({"exchanges": {"binance": {"ws_url": "http://x"}}})",
     "exchanges.binance.ws_url: \"http://x\" must start with");
   expect_single_error(R"({"redis": {"url": "127.0.0.1:6379"}})", "redis.url: ");
