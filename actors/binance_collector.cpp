@@ -254,6 +254,10 @@ void connect(self_ptr self, const impl_ptr& st) {
   st->url_symbols = symbol_list(*st);
   if (st->url_symbols.empty())
     return; // nothing to stream; a symbol_command add connects
+  // A long symbol list does not fit in a URL: the rest is subscribed
+  // after the handshake (ws_open).
+  st->url_symbols.resize(
+    symbols_in_target(st->ws_base.target, st->url_symbols));
   auto u = st->ws_base;
   u.target = combined_stream_target(st->ws_base.target, st->url_symbols);
   auto box = std::make_shared<inbox>();
@@ -529,7 +533,8 @@ caf::behavior binance_collector(
       set_health(*st, 1);
       report(self, *st, true, "connected");
       feed(self, *st, symbol_list(*st), true, "connected");
-      // Symbols changed while connecting: catch up by live requests.
+      // Symbols beyond the URL's, or changed while connecting: live
+      // requests.
       std::vector<std::string> add, remove;
       for (auto& kvp : st->symbols)
         if (std::find(st->url_symbols.begin(), st->url_symbols.end(), kvp.first)
@@ -538,10 +543,10 @@ caf::behavior binance_collector(
       for (auto& sym : st->url_symbols)
         if (st->symbols.count(sym) == 0)
           remove.push_back(sym);
-      if (!add.empty())
-        st->conn->send(subscription_request(true, add, ++st->request_id));
-      if (!remove.empty())
-        st->conn->send(subscription_request(false, remove, ++st->request_id));
+      for (auto& req : subscription_requests(true, add, st->request_id))
+        st->conn->send(std::move(req));
+      for (auto& req : subscription_requests(false, remove, st->request_id))
+        st->conn->send(std::move(req));
       self->delayed_send(self,
         std::chrono::milliseconds{st->opts.reconnect_before_ms},
         messages::reconnect_atom_v, gen);

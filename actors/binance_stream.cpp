@@ -34,6 +34,30 @@ std::string combined_stream_target(std::string_view base_target,
   return result;
 }
 
+std::size_t symbols_in_target(std::string_view base_target,
+  const std::vector<std::string>& symbols, std::size_t max_target_bytes) {
+  // The target is the base path, "/stream?streams=" and the stream names
+  // joined by '/'; combined_stream_target strips a query and trailing '/'.
+  auto query = base_target.find('?');
+  if (query != std::string_view::npos)
+    base_target = base_target.substr(0, query);
+  while (!base_target.empty() && base_target.back() == '/')
+    base_target.remove_suffix(1);
+  std::size_t len
+    = base_target.size() + std::string_view{"/stream?streams="}.size();
+  std::size_t n = 0;
+  for (const auto& sym : symbols) {
+    if (n == binance_max_streams)
+      break;
+    auto add = (n > 0 ? 1 : 0) + sym.size() + std::string_view{"@trade"}.size();
+    if (n > 0 && len + add > max_target_bytes)
+      break;
+    len += add;
+    ++n;
+  }
+  return n;
+}
+
 std::vector<std::vector<std::string>> partition_symbols(
   const std::vector<std::string>& symbols, std::size_t per_connection) {
   per_connection
@@ -57,6 +81,19 @@ std::string subscription_request(
   req["params"] = std::move(params);
   req["id"] = id;
   return req.dump();
+}
+
+std::vector<std::string> subscription_requests(bool subscribe,
+  const std::vector<std::string>& symbols, std::int64_t& next_id) {
+  std::vector<std::string> result;
+  for (std::size_t i = 0; i < symbols.size(); i += max_streams_per_request) {
+    auto end = std::min(symbols.size(), i + max_streams_per_request);
+    std::vector<std::string> chunk(
+      symbols.begin() + static_cast<std::ptrdiff_t>(i),
+      symbols.begin() + static_cast<std::ptrdiff_t>(end));
+    result.push_back(subscription_request(subscribe, chunk, ++next_id));
+  }
+  return result;
 }
 
 std::string historical_trades_target(

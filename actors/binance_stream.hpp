@@ -29,6 +29,23 @@ std::string combined_stream_target(std::string_view base_target,
   const std::vector<std::string>& symbols,
   std::size_t max_streams = binance_max_streams);
 
+/// Longest request target the collector puts in a connection URL. Request
+/// lines beyond a few KB are refused by common HTTP stacks (Beast's
+/// default header limit is 8 KB); the streams that do not fit are
+/// subscribed after the handshake.
+inline constexpr std::size_t max_url_target_bytes = 2048;
+
+/// Streams per live SUBSCRIBE request. Binance accepts 5 incoming messages
+/// per second and 1024 streams per connection: 4 requests at most.
+inline constexpr std::size_t max_streams_per_request = 256;
+
+/// Returns how many of `symbols`, from the front, fit in a combined-stream
+/// target under `base_target` of at most `max_target_bytes`: at least one
+/// when `symbols` is not empty, at most binance_max_streams.
+std::size_t symbols_in_target(std::string_view base_target,
+  const std::vector<std::string>& symbols,
+  std::size_t max_target_bytes = max_url_target_bytes);
+
 /// Splits `symbols` into groups of at most `per_connection` (>= 1, at most
 /// binance_max_streams), keeping their order: one group per connection.
 std::vector<std::vector<std::string>> partition_symbols(
@@ -38,6 +55,12 @@ std::vector<std::vector<std::string>> partition_symbols(
 /// "params":["btcusdt@trade"],"id":7}. `subscribe` false gives UNSUBSCRIBE.
 std::string subscription_request(
   bool subscribe, const std::vector<std::string>& symbols, std::int64_t id);
+
+/// Returns the live subscription requests for `symbols`, at most
+/// max_streams_per_request streams each, with ids from `next_id` + 1 on
+/// (`next_id` is advanced past the last one used).
+std::vector<std::string> subscription_requests(bool subscribe,
+  const std::vector<std::string>& symbols, std::int64_t& next_id);
 
 /// Returns the REST target of a backfill page:
 /// "/api/v3/historicalTrades?symbol=X&fromId=N&limit=L".

@@ -83,6 +83,61 @@ CAF_TEST(subscription requests) {
   CAF_CHECK_EQUAL(unsub.size(), 3u);
 }
 
+CAF_TEST(the URL holds the streams that fit and requests carry the rest) {
+  // Every prefix the function admits fits, one more would not.
+  for (auto base : {"/", "/prefix/", "/ws?x=1"}) {
+    for (std::size_t limit : {40, 200, 2048, 100000}) {
+      auto syms = make_symbols(1500);
+      auto n = symbols_in_target(base, syms, limit);
+      CAF_REQUIRE(n >= 1);
+      CAF_REQUIRE(n <= binance_max_streams);
+      std::vector<std::string> head(syms.begin(), syms.begin() + n);
+      auto target = combined_stream_target(base, head);
+      if (n > 1)
+        CAF_CHECK_LESS_OR_EQUAL(target.size(), limit);
+      if (n < binance_max_streams) {
+        head.push_back(syms[n]);
+        CAF_CHECK_GREATER(combined_stream_target(base, head).size(), limit);
+      }
+    }
+  }
+  // A single stream always goes in the URL, however long.
+  CAF_CHECK_EQUAL(symbols_in_target("/", {"AVERYLONGSYMBOLNAME"}, 10), 1u);
+  CAF_CHECK_EQUAL(symbols_in_target("/", {}, 2048), 0u);
+  // 1000 symbols: the default limit keeps the URL under Beast's 8 KB.
+  auto thousand = make_symbols(1000);
+  auto n = symbols_in_target("/", thousand);
+  CAF_CHECK_LESS(n, 1000u);
+  CAF_CHECK_LESS_OR_EQUAL(
+    combined_stream_target("/", {thousand.begin(), thousand.begin() + n})
+      .size(),
+    max_url_target_bytes);
+  // The rest: chunks of at most max_streams_per_request, ids counting up,
+  // every stream exactly once and in order.
+  std::vector<std::string> rest(thousand.begin() + n, thousand.end());
+  std::int64_t id = 41;
+  auto reqs = subscription_requests(true, rest, id);
+  CAF_CHECK_EQUAL(reqs.size(),
+    (rest.size() + max_streams_per_request - 1) / max_streams_per_request);
+  CAF_CHECK_LESS_OR_EQUAL(
+    reqs.size(), 5u); // Binance: 5 incoming messages per second
+  std::vector<std::string> streams;
+  std::int64_t want_id = 42;
+  for (auto& r : reqs) {
+    auto j = nlohmann::json::parse(r);
+    CAF_CHECK_EQUAL(j["method"], "SUBSCRIBE");
+    CAF_CHECK_EQUAL(j["id"], want_id++);
+    CAF_CHECK_LESS_OR_EQUAL(j["params"].size(), max_streams_per_request);
+    for (auto& p : j["params"])
+      streams.push_back(p.get<std::string>());
+  }
+  CAF_CHECK_EQUAL(id, want_id - 1);
+  CAF_REQUIRE_EQUAL(streams.size(), rest.size());
+  for (std::size_t i = 0; i < rest.size(); ++i)
+    CAF_CHECK_EQUAL(streams[i], trade_stream_name(rest[i]));
+  CAF_CHECK(subscription_requests(false, {}, id).empty());
+}
+
 CAF_TEST(historical trades) {
   CAF_CHECK_EQUAL(historical_trades_target("BTCUSDT", 100, 1000),
     "/api/v3/historicalTrades?symbol=BTCUSDT&fromId=100&limit=1000");
