@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "actors/binance_trade_scanner.hpp"
+
 #include <simdjson.h>
 
 namespace csp::actors {
@@ -292,6 +294,14 @@ binance_parser::binance_parser(binance_parser&&) noexcept = default;
 binance_parser& binance_parser::operator=(binance_parser&&) noexcept = default;
 
 parse_result binance_parser::parse(std::string_view frame) {
+  parse_result res;
+  if (frame.size() <= impl_->max_frame_size && scan_canonical_trade(frame, res))
+    return res;
+  impl_->parse(frame, res);
+  return res;
+}
+
+parse_result binance_parser::parse_general(std::string_view frame) {
   parse_result res;
   impl_->parse(frame, res);
   return res;
