@@ -302,3 +302,34 @@ CAF_TEST(every single byte mutation of a canonical frame gets the same result on
   CAF_CHECK_GREATER(diff.accepted, 500);
   CAF_CHECK_GREATER(diff.declined, 10'000);
 }
+
+CAF_TEST(results do not depend on how often the fast path declined before) {
+  // Runs of declined frames make the parser skip the fast path for a while
+  // (binance_parser::impl::try_fast); the results must not show it.
+  differential diff;
+  canonical_generator gen{11};
+  auto extended = [](std::string line) {
+    line.insert(line.size() - 1, R"(,"X":"MARKET")");
+    return line;
+  };
+  std::mt19937 rng{3};
+  // Runs of canonical frames and of extended ones (declined), of random
+  // lengths around the parser's patience of 16 frames.
+  bool canonical = false;
+  unsigned left = 0;
+  for (int i = 0; i < 5'000; ++i) {
+    if (left == 0) {
+      canonical = !canonical;
+      left = rng() % 80 + 1;
+    }
+    --left;
+    auto line = canonical ? gen.next() : extended(gen.next());
+    diff.check(line);
+    auto res = diff.parser.parse(line);
+    if (res.status != parse_status::trade)
+      diff.fail(line, "not a trade: " + describe(res));
+  }
+  CAF_CHECK_EQUAL(diff.failures, 0);
+  CAF_CHECK_GREATER(diff.accepted, 2'000);
+  CAF_CHECK_GREATER(diff.declined, 2'000);
+}
