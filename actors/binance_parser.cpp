@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "actors/binance_trade_scanner.hpp"
+
 #include <simdjson.h>
 
 namespace csp::actors {
@@ -225,6 +227,33 @@ struct binance_parser::impl {
   /// Members of the frame and of its "data" object, reused across frames.
   payload top;
   payload inner;
+  /// Frames the fast path declined since it last accepted one.
+  std::uint32_t fast_declines = 0;
+  /// Counts frames while the fast path is mostly skipped.
+  std::uint32_t skipped = 0;
+
+  /// Consecutive declines after which the fast path is tried only on every
+  /// retry_interval-th frame: when the feed's shape changes (a new field,
+  /// say), each frame would otherwise pay for a full scan before the
+  /// general path. One accepted frame restores it. Either path gives the
+  /// same result, so this changes only the speed.
+  static constexpr std::uint32_t patience = 16;
+  static constexpr std::uint32_t retry_interval = 64;
+
+  /// Tries the fast path if it has been paying off recently.
+  bool try_fast(std::string_view frame, parse_result& res) noexcept {
+    if (frame.size() > max_frame_size)
+      return false;
+    if (fast_declines >= patience && ++skipped % retry_interval != 0)
+      return false;
+    if (scan_canonical_trade(frame, res)) {
+      fast_declines = 0;
+      return true;
+    }
+    if (fast_declines < patience)
+      ++fast_declines;
+    return false;
+  }
 
   /// Copies `frame` into the padded buffer, growing it when needed.
   const char* pad(std::string_view frame) {
@@ -292,6 +321,13 @@ binance_parser::binance_parser(binance_parser&&) noexcept = default;
 binance_parser& binance_parser::operator=(binance_parser&&) noexcept = default;
 
 parse_result binance_parser::parse(std::string_view frame) {
+  parse_result res;
+  if (!impl_->try_fast(frame, res))
+    impl_->parse(frame, res);
+  return res;
+}
+
+parse_result binance_parser::parse_general(std::string_view frame) {
   parse_result res;
   impl_->parse(frame, res);
   return res;

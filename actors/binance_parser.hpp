@@ -72,11 +72,36 @@ struct parse_result {
 
   /// Copies `str` into symbol_chars. Precondition: at most max_symbol_size.
   void set_symbol(std::string_view str) noexcept;
+
+  /// Whether two results say the same: every member, with the symbol
+  /// compared as symbol() (characters beyond symbol_size do not count).
+  friend bool operator==(
+    const parse_result& x, const parse_result& y) noexcept {
+    return x.status == y.status && x.field == y.field && x.trade == y.trade
+      && x.request_id == y.request_id && x.error_code == y.error_code
+      && x.symbol() == y.symbol();
+  }
+
+  friend bool operator!=(
+    const parse_result& x, const parse_result& y) noexcept {
+    return !(x == y);
+  }
 };
 
 /// Parses Binance trade-stream frames (raw `<symbol>@trade` events and the
-/// combined-stream wrapper `{"stream":..,"data":{..}}`) with simdjson's
-/// DOM API, which validates the whole frame in its SIMD stages.
+/// combined-stream wrapper `{"stream":..,"data":{..}}`).
+///
+/// Two paths with one result. Frames in the exact shape Binance sends for a
+/// trade go through scan_canonical_trade (binance_trade_scanner.hpp), a
+/// hand-written scanner that validates every byte it accepts. Everything
+/// else (other key orders, whitespace, escapes, extra fields, other events,
+/// replies, errors) goes through the general path on simdjson's DOM API,
+/// which validates the whole frame in its SIMD stages. The fast path only
+/// ever accepts frames the general path reads as the same trade; the tests
+/// and a fuzz target check this difference by difference. After 16 frames
+/// in a row that the fast path declined, it is tried only on every 64th
+/// frame until it accepts one again, so a change of the feed's shape costs
+/// little.
 ///
 /// The parser keeps its simdjson state and a padded copy buffer between
 /// calls, so after the first few frames it does not allocate. Prices and
@@ -102,6 +127,11 @@ public:
   /// Parses one WebSocket text frame. `frame` needs no padding: it is
   /// copied into an internal buffer.
   parse_result parse(std::string_view frame);
+
+  /// Parses one frame with the general (simdjson) path only, skipping the
+  /// canonical-trade fast path. Same contract as parse(); the reference
+  /// for tests and benchmarks.
+  parse_result parse_general(std::string_view frame);
 
 private:
   struct impl;

@@ -52,7 +52,10 @@ bool parse_plain(std::string_view str, decimal& out) noexcept {
     return false;
   std::int64_t integral = 0;
   std::size_t i = 0;
-  for (; i < n; ++i) {
+  // An 11th integral digit already means "not this form": stop there, so
+  // that integral cannot overflow.
+  std::size_t int_limit = n < 11 ? n : 11;
+  for (; i < int_limit; ++i) {
     auto d = static_cast<unsigned>(str[i] - '0');
     if (d > 9)
       break;

@@ -50,6 +50,11 @@ CAF_TEST(rejecting malformed strings) {
   CAF_CHECK(rejects("0.000000001")); // 9th digit non-zero
   CAF_CHECK(rejects("92233720369")); // overflows int64 units
   CAF_CHECK(rejects("99999999999999999999"));
+  // 19 digits: the longest string the exact-form fast path looks at (it
+  // overflowed int64 while reading them, found by binance_parse_fuzz).
+  CAF_CHECK(rejects("9223372036854775808"));
+  CAF_CHECK(rejects("9999999999999999999"));
+  CAF_CHECK(rejects("99999999999.9999999"));
 }
 
 CAF_TEST(formatting is shortest exact) {
