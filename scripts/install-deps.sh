@@ -9,7 +9,7 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config lld
   libcaf-dev prometheus-cpp-dev libboost-dev libssl-dev openssl
   libpqxx-dev libhiredis-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
-  libsimdjson-dev libbenchmark-dev clang-format clang-tidy curl wrk
+  libsimdjson-dev zlib1g-dev libbenchmark-dev clang-format clang-tidy curl wrk
   clang-14 libclang-rt-14-dev
   prometheus postgresql-15 postgresql-client-15 redis-server redis-tools
   chromium
