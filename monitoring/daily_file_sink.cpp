@@ -46,8 +46,7 @@ struct daily_file_sink::worker {
       if (!stopping && requested == done) {
         // Timer tick: flush and notice a midnight without log lines.
         guard.unlock();
-        sink.flush();
-        sink.maintain();
+        sink.tick();
         guard.lock();
       }
       if (requested != done) {
@@ -75,6 +74,9 @@ daily_file_sink::daily_file_sink(daily_file_options options)
   if (ec)
     throw spdlog::spdlog_ex(
       "cannot create log directory " + options_.dir + ": " + ec.message());
+  // Absolute, so the paths stay right if the process changes directory.
+  if (auto abs = fs::absolute(options_.dir, ec); !ec)
+    options_.dir = abs.lexically_normal().string();
   auto lock_path
     = (fs::path{options_.dir} / (options_.prefix + ".lock")).string();
   lock_fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
@@ -132,6 +134,16 @@ void daily_file_sink::maintain() {
   }
 }
 
+void daily_file_sink::tick() noexcept {
+  try {
+    flush();
+    maintain();
+  } catch (const std::exception& ex) {
+    // Disk full or the like: the next tick tries again.
+    std::fprintf(stderr, "log file %s: %s\n", options_.dir.c_str(), ex.what());
+  }
+}
+
 void daily_file_sink::wait_idle() {
   if (!worker_)
     return;
@@ -185,12 +197,17 @@ void daily_file_sink::request_maintenance(std::int64_t today) {
   worker_->cv.notify_all();
 }
 
-void daily_file_sink::run_maintenance(std::int64_t today) const {
-  auto report = maintain_log_dir(
-    options_.dir, options_.prefix, today, options_.retention_days);
-  for (auto& err : report.errors)
+void daily_file_sink::run_maintenance(std::int64_t today) const noexcept {
+  try {
+    auto report = maintain_log_dir(
+      options_.dir, options_.prefix, today, options_.retention_days);
+    for (auto& err : report.errors)
+      std::fprintf(stderr, "log maintenance in %s: %s\n", options_.dir.c_str(),
+        err.c_str());
+  } catch (const std::exception& ex) {
     std::fprintf(
-      stderr, "log maintenance in %s: %s\n", options_.dir.c_str(), err.c_str());
+      stderr, "log maintenance in %s: %s\n", options_.dir.c_str(), ex.what());
+  }
 }
 
 std::string daily_file_sink::path_of(std::int64_t day) const {

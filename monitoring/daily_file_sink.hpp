@@ -20,7 +20,8 @@ namespace csp::monitoring {
 
 /// Settings of a daily_file_sink.
 struct daily_file_options {
-  /// Directory of the files, created if missing.
+  /// Directory of the files, created if missing; relative to the working
+  /// directory at construction.
   std::string dir = "logs";
   /// File names are `<prefix>_YYYY-MM-DD.log`.
   std::string prefix = "app";
@@ -66,7 +67,7 @@ public:
   daily_file_sink(const daily_file_sink&) = delete;
   daily_file_sink& operator=(const daily_file_sink&) = delete;
 
-  /// The file lines are appended to now.
+  /// The file lines are appended to now (an absolute path).
   std::string current_path();
 
   /// Closes the open file if the clock has passed its day (a quiet node
@@ -92,7 +93,10 @@ private:
   void request_maintenance(std::int64_t today);
 
   /// Runs maintain_log_dir and reports its errors on stderr.
-  void run_maintenance(std::int64_t today) const;
+  void run_maintenance(std::int64_t today) const noexcept;
+
+  /// The background thread's timer: flush, then maintain().
+  void tick() noexcept;
 
   std::string path_of(std::int64_t day) const;
 

@@ -408,11 +408,11 @@ void init_logging(const log_setup& setup) {
       logger->set_level(r.level);
       logger->flush_on(spdlog::level::warn);
     }
-    auto fallback
+    auto def
       = std::make_shared<spdlog::logger>("csp", r.sinks.begin(), r.sinks.end());
-    fallback->set_level(r.level);
-    fallback->flush_on(spdlog::level::warn);
-    spdlog::set_default_logger(std::move(fallback));
+    def->set_level(r.level);
+    def->flush_on(spdlog::level::warn);
+    spdlog::set_default_logger(std::move(def));
   }
   if (fell_back)
     log_event(*spdlog::default_logger(), config::log_level::warning,
