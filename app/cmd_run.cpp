@@ -5,6 +5,7 @@
 #include <chrono>
 #include <csignal>
 #include <charconv>
+#include <exception>
 #include <iostream>
 #include <string>
 
@@ -132,7 +133,13 @@ int run_node(const arg_list& args) {
     std::cerr << "csp run: " << err << '\n';
     return 2;
   }
-  monitoring::init_logging(cfg.log, cfg.node.name);
+  try {
+    monitoring::init_logging(cfg.log, cfg.node.name);
+  } catch (const std::exception& ex) {
+    std::cerr << "csp run: cannot open the log in '" << cfg.log.dir
+              << "': " << ex.what() << '\n';
+    return 1;
+  }
   auto log = monitoring::get_logger("node");
   std::signal(SIGINT, on_stop_signal);
   std::signal(SIGTERM, on_stop_signal);
@@ -151,7 +158,7 @@ int run_node(const arg_list& args) {
       if (n.api_port != 0)
         std::cout << "; chart and API on http://" << cfg.api.bind << ":"
                   << n.api_port << "/";
-      std::cout << std::endl;
+      std::cout << "; log file " << monitoring::log_file_path() << std::endl;
       monitoring::log_event(*log, config::log_level::info, "node started",
         {{"node", cfg.node.name},
           {"metrics_port", static_cast<std::int64_t>(n.metrics_port)},

@@ -435,6 +435,7 @@ void read_all(const json& root, platform_config& cfg, error_list& errors) {
     read_enum(r, "level", cfg.log.level, level_names);
     r.read("dir", cfg.log.dir, check_non_empty);
     r.read("json", cfg.log.json);
+    r.read("retention_days", cfg.log.retention_days, 0, 36'500);
   }
   {
     auto r = top.sub("metrics");

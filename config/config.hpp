@@ -41,10 +41,14 @@ struct node_config {
 /// The `log` section.
 struct log_config {
   log_level level = log_level::info;
-  /// Directory of the log files.
+  /// Directory of the daily log files `app_YYYY-MM-DD.log` (relative to
+  /// the working directory unless absolute).
   std::string dir = "logs";
   /// One JSON object per line in the file sink (false: plain text).
   bool json = true;
+  /// Files of days more than this many days before today are deleted
+  /// (0 keeps every file).
+  std::int64_t retention_days = 30;
 };
 
 /// The `metrics` section: where every node serves /metrics (the API node

@@ -10,9 +10,10 @@
 #include <fmt/format.h>
 #include <spdlog/formatter.h>
 #include <spdlog/logger.h>
-#include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
+
+#include "monitoring/daily_file_sink.hpp"
 
 namespace csp::monitoring {
 
@@ -275,6 +276,8 @@ struct registry {
   std::mutex mtx;
   std::vector<spdlog::sink_ptr> sinks;
   spdlog::level::level_enum level = spdlog::level::info;
+  /// The daily file sink among `sinks`, if any.
+  std::shared_ptr<daily_file_sink> file;
   std::unordered_map<std::string, std::shared_ptr<spdlog::logger>> loggers;
 };
 
@@ -332,14 +335,30 @@ log_setup make_log_setup(
   const config::log_config& cfg, std::string_view node_name) {
   log_setup result;
   result.level = cfg.level;
-  result.file_path = cfg.dir;
-  if (!result.file_path.empty() && result.file_path.back() != '/')
-    result.file_path += '/';
-  result.file_path += node_name.empty() ? std::string_view{"csp"} : node_name;
-  result.file_path += ".log";
+  result.dir = cfg.dir;
+  result.fallback_prefix = result.file_prefix;
+  result.fallback_prefix += '-';
+  result.fallback_prefix
+    += node_name.empty() ? std::string_view{"csp"} : node_name;
+  result.retention_days = cfg.retention_days;
   result.json_file = cfg.json;
   return result;
 }
+
+namespace {
+
+/// The daily file sink of `setup` with `prefix`.
+std::shared_ptr<daily_file_sink> make_file_sink(
+  const log_setup& setup, const std::string& prefix) {
+  daily_file_options opts;
+  opts.dir = setup.dir;
+  opts.prefix = prefix;
+  opts.retention_days = setup.retention_days;
+  opts.clock = setup.clock;
+  return std::make_shared<daily_file_sink>(std::move(opts));
+}
+
+} // namespace
 
 void init_logging(const log_setup& setup) {
   std::vector<spdlog::sink_ptr> sinks;
@@ -348,26 +367,57 @@ void init_logging(const log_setup& setup) {
     console->set_formatter(make_text_formatter());
     sinks.push_back(std::move(console));
   }
-  if (!setup.file_path.empty()) {
-    auto file = std::make_shared<spdlog::sinks::basic_file_sink_mt>(
-      setup.file_path, false);
+  std::shared_ptr<daily_file_sink> file;
+  bool fell_back = false;
+  if (!setup.dir.empty()) {
+    // Release the files of an earlier set-up first (their lock too).
+    {
+      auto& r = reg();
+      std::lock_guard<std::mutex> guard{r.mtx};
+      if (r.file) {
+        r.file->flush();
+        for (auto& [name, logger] : r.loggers)
+          logger->sinks().clear();
+        if (auto def = spdlog::default_logger())
+          def->sinks().clear();
+        r.sinks.clear();
+        r.file.reset();
+      }
+    }
+    try {
+      file = make_file_sink(setup, setup.file_prefix);
+    } catch (const log_dir_in_use&) {
+      if (setup.fallback_prefix.empty()
+        || setup.fallback_prefix == setup.file_prefix)
+        throw;
+      file = make_file_sink(setup, setup.fallback_prefix);
+      fell_back = true;
+    }
     file->set_formatter(
       setup.json_file ? make_json_formatter() : make_text_formatter());
-    sinks.push_back(std::move(file));
+    sinks.push_back(file);
   }
   auto& r = reg();
-  std::lock_guard<std::mutex> guard{r.mtx};
-  r.sinks = std::move(sinks);
-  r.level = to_spdlog(setup.level);
-  for (auto& [name, logger] : r.loggers) {
-    logger->sinks() = r.sinks;
-    logger->set_level(r.level);
-    logger->flush_on(spdlog::level::warn);
+  {
+    std::lock_guard<std::mutex> guard{r.mtx};
+    r.sinks = std::move(sinks);
+    r.file = file;
+    r.level = to_spdlog(setup.level);
+    for (auto& [name, logger] : r.loggers) {
+      logger->sinks() = r.sinks;
+      logger->set_level(r.level);
+      logger->flush_on(spdlog::level::warn);
+    }
+    auto def
+      = std::make_shared<spdlog::logger>("csp", r.sinks.begin(), r.sinks.end());
+    def->set_level(r.level);
+    def->flush_on(spdlog::level::warn);
+    spdlog::set_default_logger(std::move(def));
   }
-  auto fallback
-    = std::make_shared<spdlog::logger>("csp", r.sinks.begin(), r.sinks.end());
-  fallback->set_level(r.level);
-  spdlog::set_default_logger(std::move(fallback));
+  if (fell_back)
+    log_event(*spdlog::default_logger(), config::log_level::warning,
+      "log directory shared with another process; using another file prefix",
+      {{"dir", setup.dir}, {"prefix", setup.fallback_prefix}});
 }
 
 void init_logging(const config::log_config& cfg, std::string_view node_name) {
@@ -388,6 +438,12 @@ std::shared_ptr<spdlog::logger> get_logger(std::string_view name) {
   return logger;
 }
 
+std::string log_file_path() {
+  auto& r = reg();
+  std::lock_guard<std::mutex> guard{r.mtx};
+  return r.file ? r.file->current_path() : std::string{};
+}
+
 void shutdown_logging() {
   auto& r = reg();
   std::lock_guard<std::mutex> guard{r.mtx};
@@ -397,6 +453,7 @@ void shutdown_logging() {
   }
   r.loggers.clear();
   r.sinks.clear();
+  r.file.reset();
   spdlog::shutdown();
 }
 

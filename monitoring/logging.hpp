@@ -1,7 +1,8 @@
 #pragma once
 
 // Structured logging: one JSON object per line ({"timestamp", "level",
-// "logger", "message", ...context fields}) in the log file and a readable
+// "logger", "message", ...context fields}) in the daily log file (rotated
+// at midnight UTC, gzipped, expired: daily_file_sink.hpp) and a readable
 // line on the console, both through spdlog.
 
 #include <cstdint>
@@ -12,6 +13,7 @@
 #include <type_traits>
 
 #include "config/config.hpp"
+#include "monitoring/log_files.hpp"
 
 namespace spdlog {
 class logger;
@@ -107,22 +109,34 @@ std::unique_ptr<spdlog::formatter> make_text_formatter();
 /// Where and how to log.
 struct log_setup {
   config::log_level level = config::log_level::info;
-  /// Log file (appended to); empty for none. Rotation is not done here.
-  std::string file_path;
+  /// Directory of the daily files `<file_prefix>_YYYY-MM-DD.log` (see
+  /// daily_file_sink); empty for no file.
+  std::string dir;
+  /// File name prefix.
+  std::string file_prefix = "app";
+  /// Used instead of file_prefix when another process already writes
+  /// file_prefix's files in `dir`; empty: fail instead.
+  std::string fallback_prefix;
+  /// Days of files kept before today; 0 keeps all.
+  std::int64_t retention_days = 30;
   /// JSON lines in the file (else the text format).
   bool json_file = true;
   /// A text sink on stderr.
   bool console = true;
+  /// "Today" for the file maintenance; empty: the system clock.
+  wall_clock_fn clock;
 };
 
-/// The set-up for a node: `<cfg.dir>/<node_name>.log`, level and format
-/// from the `log` section.
+/// The set-up for a node: daily files `app_YYYY-MM-DD.log` in `cfg.dir`
+/// (`app-<node_name>_...` when another node already writes `app_` files
+/// there), level, format and retention from the `log` section.
 log_setup make_log_setup(
   const config::log_config& cfg, std::string_view node_name);
 
 /// Installs the sinks and level for every logger made by get_logger (also
 /// those made before) and as spdlog's default logger. Throws
-/// spdlog::spdlog_ex if the file cannot be opened.
+/// spdlog::spdlog_ex if the log directory or file cannot be created, or
+/// log_dir_in_use if it is taken and there is no usable fallback prefix.
 void init_logging(const log_setup& setup);
 
 /// Same as init_logging(make_log_setup(cfg, node_name)).
@@ -131,6 +145,10 @@ void init_logging(const config::log_config& cfg, std::string_view node_name);
 /// Returns the logger named `name` (e.g. "collectors.binance"), created on
 /// first use with the installed sinks. Resolve it once, not per event.
 std::shared_ptr<spdlog::logger> get_logger(std::string_view name);
+
+/// The file log lines go to now (changes at midnight UTC); empty when no
+/// file is installed.
+std::string log_file_path();
 
 /// Flushes and drops all loggers and sinks.
 void shutdown_logging();

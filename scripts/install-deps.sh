@@ -15,7 +15,7 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config lld
   libcaf-dev prometheus-cpp-dev libboost-dev libssl-dev
   libpqxx-dev libhiredis-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
-  libsimdjson-dev libbenchmark-dev
+  libsimdjson-dev zlib1g-dev libbenchmark-dev
 )
 # Tests, tools and the local servers.
 case "${1:-}" in

@@ -79,6 +79,10 @@ if [ "${CSP_NO_MONITORING:-0}" != 1 ]; then
   monitoring=$(./scripts/monitoring.sh urls)
 fi
 
+# csp run writes logs/app_<UTC date>.log relative to this directory (the
+# config's log.dir; see docs/LOGGING.md) and prints the exact file.
+log_file="$(pwd)/logs/app_$(date -u +%F).log"
+
 cat <<MSG
 
 == platform node starting
@@ -93,7 +97,8 @@ ${monitoring:-monitoring: off (CSP_NO_MONITORING=1)}
 database:  postgresql://$DB_USER@$DB_HOST:$DB_PORT/$DB_NAME (password in .data/secrets/db_password)
            tables symbols, trades, candles, indicators, data_quality
 bars:      $out/bars_1m.csv (final 1m bars, csp bars format)
-logs:      logs/ (JSON lines)
+logs:      $log_file (JSON lines; the console shows them
+           readable; earlier days gzipped: zcat logs/app_<date>.log.gz | grep ERROR)
 stop:      Ctrl-C
 MSG
 set +e
@@ -111,5 +116,6 @@ fi
 if [ "$live" = 0 ] && [ -f "$out/trades.jsonl" ]; then
   echo "compare with:     $csp bars --timeframe 1m --input $out/trades.jsonl"
 fi
+[ -f "$log_file" ] && echo "log file:         $log_file ($(wc -l <"$log_file") lines)"
 echo "run.sh: node exited with status $rc"
 exit $rc

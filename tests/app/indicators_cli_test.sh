@@ -8,20 +8,8 @@ set -u
 
 csp=$1
 data=$2
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-failures=0
-
-fail() {
-  echo "FAIL: $*" >&2
-  failures=$((failures + 1))
-}
-
-expect_eq() { # name actual expected
-  if [[ "$2" != "$3" ]]; then
-    fail "$1: got '$2', expected '$3'"
-  fi
-}
+# shellcheck source=cli_checks.sh
+source "$(dirname "$0")/cli_checks.sh"
 
 # field <csv> <bar index> <column name>: one field of the output.
 field() {
@@ -216,8 +204,4 @@ expect_eq "directory: exit status" "$?" 2
 "$csp" indicators --input "$data/indicators_ramp.csv" --bogus >/dev/null 2>&1
 expect_eq "unknown option: exit status" "$?" 2
 
-if ((failures > 0)); then
-  echo "$failures check(s) failed" >&2
-  exit 1
-fi
-echo "indicators CLI: all checks passed"
+finish "indicators CLI"

@@ -68,6 +68,7 @@ CAF_TEST(an empty object yields the documented defaults) {
   CAF_CHECK(c.log.level == log_level::info);
   CAF_CHECK_EQUAL(c.log.dir, "logs");
   CAF_CHECK_EQUAL(c.log.json, true);
+  CAF_CHECK_EQUAL(c.log.retention_days, 30);
   CAF_CHECK_EQUAL(c.metrics.port, 9090);
   CAF_CHECK_EQUAL(c.metrics.bind, "127.0.0.1");
   CAF_CHECK_EQUAL(c.exchanges.binance.enabled, true);
@@ -118,7 +119,8 @@ CAF_TEST(an empty object yields the documented defaults) {
 CAF_TEST(a full file sets every key) {
   auto res = parse(R"({
     "node": {"role": "processor", "name": "proc-1"},
-    "log": {"level": "warning", "dir": "/var/log/csp", "json": false},
+    "log": {"level": "warning", "dir": "/var/log/csp", "json": false,
+            "retention_days": 7},
     "metrics": {"port": 9191, "bind": "0.0.0.0"},
     "exchanges": {
       "binance": {"enabled": false, "ws_url": "ws://127.0.0.1:9443",
@@ -162,6 +164,7 @@ CAF_TEST(a full file sets every key) {
   CAF_CHECK(c.log.level == log_level::warning);
   CAF_CHECK_EQUAL(c.log.dir, "/var/log/csp");
   CAF_CHECK_EQUAL(c.log.json, false);
+  CAF_CHECK_EQUAL(c.log.retention_days, 7);
   CAF_CHECK_EQUAL(c.metrics.port, 9191);
   CAF_CHECK_EQUAL(c.metrics.bind, "0.0.0.0");
   auto& b = c.exchanges.binance;
@@ -276,6 +279,9 @@ CAF_TEST(invalid values are reported) {
     R"({"node": {"role": "worker"}})", "node.role: unknown value \"worker\"");
   expect_single_error(
     R"({"log": {"level": "verbose"}})", "log.level: unknown value \"verbose\"");
+  expect_single_error(R"({"log": {"retention_days": -1}})",
+    "log.retention_days: must be between 0 and 36500, got -1");
+  expect_single_error(R"({"log": {"dir": ""}})", "log.dir: must not be empty");
   expect_single_error(R"({"exchanges": {"binance": {"symbols": [""]}}})",
     "exchanges.binance.symbols[0]: empty symbol");
   expect_single_error(R"({"exchanges": {"binance": {"symbols": ["btcusdt"]}}})",

@@ -21,6 +21,7 @@
 #include <spdlog/logger.h>
 #include <spdlog/sinks/ostream_sink.h>
 
+#include "monitoring/daily_file_sink.hpp"
 #include "monitoring/logging.hpp"
 
 // Counts heap allocations of this test binary.
@@ -98,14 +99,15 @@ bool is_iso_utc_ms(const std::string& s) {
   return true;
 }
 
-} // namespace
-
-CAF_TEST(the seed example) {
-  capture cap{"collectors.binance"};
-  log_event(*cap.logger, log_level::info, "Trade received",
+/// Logs the seed's example event ("Trade received" with four fields).
+void log_seed_example(spdlog::logger& logger) {
+  log_event(logger, log_level::info, "Trade received",
     {{"symbol", "BTCUSDT"}, {"price", 50000.0}, {"volume", 1.5},
       {"exchange", "binance"}});
-  auto j = cap.single();
+}
+
+/// Checks a parsed line of log_seed_example against the seed's example.
+void check_seed_example(const json& j) {
   CAF_CHECK_EQUAL(j.size(), 8u);
   CAF_CHECK(is_iso_utc_ms(j.at("timestamp").get<std::string>()));
   CAF_CHECK_EQUAL(j.at("level").get<std::string>(), "INFO");
@@ -116,6 +118,15 @@ CAF_TEST(the seed example) {
   CAF_CHECK_EQUAL(j.at("price").get<double>(), 50000.0);
   CAF_CHECK_EQUAL(j.at("volume").get<double>(), 1.5);
   CAF_CHECK_EQUAL(j.at("exchange").get<std::string>(), "binance");
+}
+
+} // namespace
+
+CAF_TEST(the seed example) {
+  capture cap{"collectors.binance"};
+  log_seed_example(*cap.logger);
+  auto j = cap.single();
+  check_seed_example(j);
   // The key order follows the seed: timestamp, level, logger, message.
   auto line = cap.lines().at(0);
   CAF_CHECK_EQUAL(line.find("{\"timestamp\":"), 0u);
@@ -280,36 +291,159 @@ CAF_TEST(the text format is readable) {
   CAF_CHECK(is_iso_utc_ms(ls[0].substr(0, 24)));
 }
 
-CAF_TEST(init_logging writes json lines to the file) {
-  namespace fs = std::filesystem;
-  auto dir = fs::temp_directory_path()
-    / ("csp_logging_test_" + std::to_string(::getpid()));
-  fs::create_directories(dir);
+namespace {
+
+/// 2100-01-01 (day 47482): a "today" later than any real event time, so
+/// every line goes into that day's file whatever the real date is.
+constexpr std::int64_t y2100 = 47482;
+
+std::chrono::system_clock::time_point y2100_noon() {
+  return std::chrono::system_clock::time_point{
+    std::chrono::hours{24 * y2100 + 12}};
+}
+
+/// A fresh directory, removed at the end of the test.
+struct log_dir {
+  std::filesystem::path path;
+
+  explicit log_dir(const std::string& name) {
+    path = std::filesystem::temp_directory_path()
+      / ("csp_logging_test_" + name + "_" + std::to_string(::getpid()));
+    std::filesystem::remove_all(path);
+    std::filesystem::create_directories(path);
+  }
+
+  ~log_dir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+  }
+
+  log_dir(const log_dir&) = delete;
+  log_dir& operator=(const log_dir&) = delete;
+
+  /// The set-up of a node named `node` logging here, console off.
+  log_setup setup(log_level level, const char* node = "node-a") const {
+    csp::config::log_config cfg;
+    cfg.level = level;
+    cfg.dir = path.string();
+    cfg.json = true;
+    auto result = make_log_setup(cfg, node);
+    result.console = false;
+    result.clock = y2100_noon;
+    return result;
+  }
+
+  /// The lines of `name`, each required to be JSON.
+  std::vector<json> lines(const std::string& name) const {
+    std::ifstream in{path / name};
+    std::vector<json> docs;
+    std::string line;
+    while (std::getline(in, line)) {
+      CAF_REQUIRE(json::accept(line));
+      docs.push_back(json::parse(line));
+    }
+    return docs;
+  }
+};
+
+} // namespace
+
+CAF_TEST(init_logging writes json lines to the daily file) {
+  log_dir dir{"init"};
   csp::config::log_config cfg;
-  cfg.level = log_level::info;
-  cfg.dir = dir.string();
-  cfg.json = true;
+  cfg.dir = dir.path.string();
+  cfg.retention_days = 9;
   auto setup = make_log_setup(cfg, "node-a");
-  CAF_CHECK_EQUAL(setup.file_path, (dir / "node-a.log").string());
+  CAF_CHECK_EQUAL(setup.dir, dir.path.string());
+  CAF_CHECK_EQUAL(setup.file_prefix, "app");
+  CAF_CHECK_EQUAL(setup.fallback_prefix, "app-node-a");
+  CAF_CHECK_EQUAL(setup.retention_days, 9);
   setup.console = false;
+  setup.clock = y2100_noon;
   init_logging(setup);
+  CAF_CHECK_EQUAL(log_file_path(), (dir.path / "app_2100-01-01.log").string());
   auto logger = get_logger("storage.pg_writer");
   CAF_CHECK_EQUAL(logger.get(), get_logger("storage.pg_writer").get());
   log_event(*logger, log_level::debug, "filtered");
   log_event(*logger, log_level::info, "Batch written", {{"rows", 1000}});
   log_event(*get_logger("api"), log_level::error, "line\nbreak");
   shutdown_logging();
-  std::ifstream in{setup.file_path};
-  std::vector<json> docs;
-  std::string line;
-  while (std::getline(in, line)) {
-    CAF_REQUIRE(json::accept(line));
-    docs.push_back(json::parse(line));
-  }
+  CAF_CHECK_EQUAL(log_file_path(), "");
+  auto docs = dir.lines("app_2100-01-01.log");
   CAF_REQUIRE_EQUAL(docs.size(), 2u);
   CAF_CHECK_EQUAL(docs[0].at("logger").get<std::string>(), "storage.pg_writer");
   CAF_CHECK_EQUAL(docs[0].at("rows").get<int>(), 1000);
   CAF_CHECK_EQUAL(docs[1].at("level").get<std::string>(), "ERROR");
   CAF_CHECK_EQUAL(docs[1].at("message").get<std::string>(), "line\nbreak");
-  fs::remove_all(dir);
+}
+
+CAF_TEST(the file lines have the seed fields) {
+  log_dir dir{"seed"};
+  init_logging(dir.setup(log_level::info));
+  log_seed_example(*get_logger("collectors.binance"));
+  shutdown_logging();
+  auto docs = dir.lines("app_2100-01-01.log");
+  CAF_REQUIRE_EQUAL(docs.size(), 1u);
+  check_seed_example(docs[0]);
+}
+
+CAF_TEST(the configured level filters the file) {
+  log_dir dir{"level"};
+  init_logging(dir.setup(log_level::warning));
+  auto logger = get_logger("processing");
+  const log_level levels[] = {log_level::debug, log_level::info,
+    log_level::warning, log_level::error, log_level::critical};
+  for (auto lvl : levels)
+    log_event(*logger, lvl, std::string{level_name(lvl)});
+  logger->info("plain info");
+  logger->warn("plain warning");
+  shutdown_logging();
+  auto docs = dir.lines("app_2100-01-01.log");
+  std::vector<std::string> got;
+  for (auto& d : docs)
+    got.push_back(d.at("level").get<std::string>() + " "
+      + d.at("message").get<std::string>());
+  CAF_CHECK_EQUAL(got,
+    (std::vector<std::string>{"WARNING WARNING", "ERROR ERROR",
+      "CRITICAL CRITICAL", "WARNING plain warning"}));
+  // Another level after a new init_logging (the same directory again).
+  init_logging(dir.setup(log_level::debug));
+  log_event(*get_logger("processing"), log_level::debug, "now visible");
+  shutdown_logging();
+  docs = dir.lines("app_2100-01-01.log");
+  CAF_REQUIRE_EQUAL(docs.size(), 5u);
+  CAF_CHECK_EQUAL(docs[4].at("message").get<std::string>(), "now visible");
+}
+
+CAF_TEST(a second node in the same directory gets its own files) {
+  log_dir dir{"shared"};
+  // Another process (here: another sink) writes app_* files already.
+  daily_file_options other;
+  other.dir = dir.path.string();
+  other.clock = y2100_noon;
+  other.background = false;
+  auto holder = std::make_shared<daily_file_sink>(other);
+  init_logging(dir.setup(log_level::info, "node-b"));
+  CAF_CHECK_EQUAL(
+    log_file_path(), (dir.path / "app-node-b_2100-01-01.log").string());
+  log_event(*get_logger("node"), log_level::info, "hello");
+  shutdown_logging();
+  auto docs = dir.lines("app-node-b_2100-01-01.log");
+  // The warning about the fallback, then the line.
+  CAF_REQUIRE_EQUAL(docs.size(), 2u);
+  CAF_CHECK_EQUAL(docs[0].at("level").get<std::string>(), "WARNING");
+  CAF_CHECK_EQUAL(docs[0].at("prefix").get<std::string>(), "app-node-b");
+  CAF_CHECK_EQUAL(docs[1].at("message").get<std::string>(), "hello");
+  CAF_CHECK(dir.lines("app_2100-01-01.log").empty());
+  // Without a fallback the set-up is refused.
+  auto setup = dir.setup(log_level::info);
+  setup.fallback_prefix.clear();
+  auto refused = false;
+  try {
+    init_logging(setup);
+  } catch (const log_dir_in_use&) {
+    refused = true;
+  }
+  CAF_CHECK(refused);
+  shutdown_logging();
 }
