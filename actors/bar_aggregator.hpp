@@ -106,6 +106,12 @@ public:
 
   std::int64_t clock_ms() const noexcept { return clock_; }
 
+  /// The clock value at which advance() next has work (a bar due to close
+  /// at its end plus the grace period, or a minute leaving the lateness
+  /// window); INT64_MAX when nothing is pending. A timer armed for this
+  /// wall time closes every bar when it is due.
+  std::int64_t next_due_ms() const noexcept { return next_action_; }
+
   /// Minutes held in memory (bounded by the allowed lateness).
   std::size_t retained_minutes() const noexcept { return minutes_.size(); }
 

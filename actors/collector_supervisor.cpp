@@ -102,14 +102,8 @@ caf::behavior collector_supervisor(
   auto& init = self->state;
   init.breaker_cfg = cfg.breaker;
   init.core.init(self, std::move(cfg.supervision));
-  // An error message from a peer (say, one that did not expect a reply)
-  // must not take the collectors down: CAF's default would quit.
-  self->set_error_handler([self](caf::error& err) {
-    monitoring::log_event(self->state.core.logger(), config::log_level::warning,
-      "error message from a peer",
-      {{"supervisor", self->state.core.config().name},
-        {"error", self->system().render(err)}});
-  });
+  // An error message from a peer must not take the collectors down.
+  init.core.log_peer_errors();
   // Replay run-time symbol commands to every new incarnation.
   init.core.on_spawn([self](const child_entry& child) {
     if (!child.handle)

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <chrono>
+#include <limits>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -11,6 +13,7 @@
 #include "caf/event_based_actor.hpp"
 #include "caf/stateful_actor.hpp"
 
+#include "actors/candle_rollup.hpp"
 #include "actors/indicator_series.hpp"
 #include "messages/type_ids.hpp"
 #include "monitoring/logging.hpp"
@@ -48,6 +51,8 @@ struct instrument {
   std::string symbol;
   collecting_sink sink;
   std::unique_ptr<bar_aggregator> bars;
+  /// Higher timeframes of a polled source (created by its first candles).
+  std::unique_ptr<candle_rollup> candles;
   std::array<std::unique_ptr<indicator_series>, tf_count> series;
   std::unique_ptr<quality_checker> quality;
   /// Metric deltas since the last flush.
@@ -65,16 +70,51 @@ struct shard_state {
   std::unordered_map<std::string, bool> healthy;
   std::vector<bar> out_bars;
   std::vector<indicator_snapshot> out_snapshots;
+  /// Timeframe index and due time (ms) of every bar in out_bars.
+  std::vector<std::pair<std::size_t, std::int64_t>> out_due;
+  /// Due time of the pending close timer (INT64_MAX: none).
+  std::int64_t armed_due_ms = std::numeric_limits<std::int64_t>::max();
   /// Histogram observations since the last flush.
   std::array<std::vector<double>, tf_count> completion_seconds;
   std::vector<double> indicator_seconds;
   std::int64_t ticks = 0;
   indicator_series::output scratch;
+};
+
+} // namespace
+
+struct processing_shard_memory {
+  shard_state st;
+  std::atomic<std::uint64_t> handled{0};
+};
+
+std::shared_ptr<processing_shard_memory> make_processing_shard_memory() {
+  return std::make_shared<processing_shard_memory>();
+}
+
+std::uint64_t handled_messages(const processing_shard_memory& mem) noexcept {
+  return mem.handled.load(std::memory_order_acquire);
+}
+
+namespace {
+
+/// The actor's own state: the memory it works in.
+struct shard_actor_state {
+  std::shared_ptr<processing_shard_memory> memory;
 
   static inline const char* name = "processing_shard";
 };
 
-using shard_actor = caf::stateful_actor<shard_state>;
+using shard_actor = caf::stateful_actor<shard_actor_state>;
+
+shard_state& state_of(shard_actor* self) {
+  return self->state.memory->st;
+}
+
+/// Counts a routed message as handled (see processing_shard_memory).
+void handled(shard_actor* self) {
+  self->state.memory->handled.fetch_add(1, std::memory_order_release);
+}
 
 std::string key_of(const std::string& exchange, const std::string& symbol) {
   std::string key;
@@ -113,20 +153,21 @@ instrument& instrument_for(
 }
 
 /// Turns what the aggregators emitted into bars and indicator snapshots.
-void drain(shard_state& st, instrument& inst, std::int64_t now) {
+/// `arrival` is when the input that produced them arrived: the due time of
+/// a revision or of a polled candle's bars; a first version built from
+/// trades is due at its end plus the grace period.
+void drain(
+  shard_state& st, instrument& inst, std::int64_t arrival, bool polled) {
   if (inst.sink.bars.empty())
     return;
   for (auto& b : inst.sink.bars) {
     auto k = tf_index(b.tf);
-    if (b.revision == 0) {
+    if (b.revision == 0)
       ++inst.completed[k];
-      // From the bar's boundary to its emission (never negative, even
-      // when the exchange's clock runs ahead of ours).
-      auto after_boundary
-        = std::max<std::int64_t>(0, now - b.close_time_ms - 1);
-      st.completion_seconds[k].push_back(
-        static_cast<double>(after_boundary) / 1000.0);
-    }
+    auto due = b.revision == 0 && !polled
+      ? b.close_time_ms + 1 + st.opts.bars.grace_ms
+      : arrival;
+    st.out_due.emplace_back(k, due);
     st.scratch.clear();
     auto start = std::chrono::steady_clock::now();
     inst.series[k]->on_bar(to_ohlcv(b), st.scratch);
@@ -148,11 +189,18 @@ void drain(shard_state& st, instrument& inst, std::int64_t now) {
 }
 
 void publish(shard_actor* self) {
-  auto& st = self->state;
+  auto& st = state_of(self);
   if (!st.out_bars.empty()) {
     for (auto& sink : st.opts.sinks)
       self->send(sink, st.out_bars);
     st.out_bars.clear();
+    // From the due time to the message (never negative, even when the
+    // exchange's clock runs ahead of ours).
+    auto now = st.opts.now_ms();
+    for (auto [k, due] : st.out_due)
+      st.completion_seconds[k].push_back(
+        static_cast<double>(std::max<std::int64_t>(0, now - due)) / 1000.0);
+    st.out_due.clear();
   }
   if (!st.out_snapshots.empty()) {
     for (auto& sink : st.opts.sinks)
@@ -164,7 +212,7 @@ void publish(shard_actor* self) {
 /// Sends the forming bar of every timeframe, with its peek indicators, of
 /// each instrument that got trades since the previous call.
 void publish_forming(shard_actor* self) {
-  auto& st = self->state;
+  auto& st = state_of(self);
   std::vector<bar> bars;
   std::vector<indicator_snapshot> snaps;
   for (auto& [key, inst] : st.instruments) {
@@ -207,7 +255,7 @@ void add(messages::metric_update& mu, metric_kind kind, const char* name,
 }
 
 void flush_metrics(shard_actor* self, std::int64_t now) {
-  auto& st = self->state;
+  auto& st = state_of(self);
   messages::metric_update mu;
   for (auto& [key, inst] : st.instruments) {
     for (auto tf : messages::all_timeframes) {
@@ -254,10 +302,51 @@ void flush_metrics(shard_actor* self, std::int64_t now) {
     self->send(st.opts.metrics, std::move(mu));
 }
 
+/// The earliest wall time at which `inst` has a bar to close.
+std::int64_t next_due(const instrument& inst) noexcept {
+  auto due = inst.bars->next_due_ms();
+  if (inst.candles)
+    due = std::min(due, inst.candles->next_due_ms());
+  return due;
+}
+
+/// Arms the close timer for `due` (wall ms) unless one is armed for that
+/// time or earlier. A timer that an earlier one superseded still fires but
+/// is ignored; the one armed for the earliest due time re-arms the next.
+void arm_close(shard_actor* self, std::int64_t due) {
+  auto& st = state_of(self);
+  if (due >= st.armed_due_ms)
+    return;
+  st.armed_due_ms = due;
+  auto delay = std::max<std::int64_t>(0, due - st.opts.now_ms());
+  self->delayed_send(
+    self, std::chrono::milliseconds{delay}, messages::bar_timer_atom_v, due);
+}
+
+/// Moves every instrument's clock to the wall clock, sends what closed and
+/// arms the close timer for the next due time.
+void close_due(shard_actor* self) {
+  auto& st = state_of(self);
+  auto now = st.opts.now_ms();
+  auto next = std::numeric_limits<std::int64_t>::max();
+  for (auto& [key, inst] : st.instruments) {
+    inst->bars->advance(now);
+    if (inst->candles)
+      inst->candles->advance(now);
+    drain(st, *inst, now, inst->candles != nullptr);
+    next = std::min(next, next_due(*inst));
+  }
+  publish(self);
+  arm_close(self, next);
+}
+
 caf::behavior shard(shard_actor* self, processing_options opts) {
   if (!opts.now_ms)
     opts.now_ms = messages::wall_clock_ms;
-  self->state.opts = std::move(opts);
+  self->state.memory
+    = opts.memory ? std::move(opts.memory) : make_processing_shard_memory();
+  opts.memory = nullptr; // The memory must not own itself.
+  state_of(self).opts = std::move(opts);
   // A sink that cannot handle a message answers with an error; that must
   // not take the shard down (CAF's default quits on an unhandled error).
   self->set_error_handler([self](caf::error& err) {
@@ -265,11 +354,16 @@ caf::behavior shard(shard_actor* self, processing_options opts) {
       config::log_level::warning, "error message from a collaborator",
       {{"error", self->system().render(err)}});
   });
-  auto tick = std::chrono::milliseconds{self->state.opts.tick_ms};
+  auto tick = std::chrono::milliseconds{state_of(self).opts.tick_ms};
   self->delayed_send(self, tick, messages::bar_timer_atom_v);
+  // A new incarnation sends what the previous one had closed but not sent
+  // and arms its own close timer (the old one's died with it).
+  state_of(self).armed_due_ms = std::numeric_limits<std::int64_t>::max();
+  close_due(self);
   return {
     [=](messages::trade_batch& batch) {
-      auto& st = self->state;
+      auto& st = state_of(self);
+      auto arrival = st.opts.now_ms();
       auto& inst = instrument_for(st, batch.exchange, batch.symbol);
       inst.quality->check(batch);
       inst.forming_dirty = true;
@@ -286,36 +380,51 @@ caf::behavior shard(shard_actor* self, processing_options opts) {
         for (auto& sink : st.opts.trade_sinks)
           self->send(sink, msg);
       }
-      drain(st, inst, st.opts.now_ms());
+      drain(st, inst, arrival, false);
       publish(self);
+      arm_close(self, inst.bars->next_due_ms());
+      handled(self);
     },
     [=](messages::candle_batch& batch) {
-      // Polled sources deliver closed 1m candles: they skip aggregation
-      // and go straight to indicators and the sinks.
-      auto& st = self->state;
+      // Polled sources deliver closed 1m candles: they pass through as 1m
+      // bars and build the higher timeframes.
+      auto& st = state_of(self);
+      auto arrival = st.opts.now_ms();
       auto& inst = instrument_for(st, batch.exchange, batch.symbol);
+      if (!inst.candles)
+        inst.candles = std::make_unique<candle_rollup>(
+          inst.exchange, inst.symbol, st.opts.bars, inst.sink);
       for (auto& c : batch.candles)
-        if (c.closed && c.tf == timeframe::m1)
-          inst.sink.bars.push_back(std::move(c));
-      drain(st, inst, st.opts.now_ms());
+        inst.candles->add(c);
+      drain(st, inst, arrival, true);
       publish(self);
+      arm_close(self, inst.candles->next_due_ms());
+      handled(self);
     },
     [=](const messages::feed_status& fs) {
-      auto& st = self->state;
+      auto& st = state_of(self);
       for (auto& symbol : fs.symbols) {
         auto key = key_of(fs.exchange, symbol);
         st.healthy[key] = fs.healthy;
         if (auto i = st.instruments.find(key); i != st.instruments.end())
           i->second->bars->set_feed_healthy(fs.healthy);
       }
+      handled(self);
+    },
+    [=](messages::bar_timer_atom, std::int64_t due) {
+      auto& st = state_of(self);
+      if (due != st.armed_due_ms)
+        return; // Superseded by an earlier timer, which re-armed.
+      st.armed_due_ms = std::numeric_limits<std::int64_t>::max();
+      close_due(self);
     },
     [=](messages::bar_timer_atom) {
-      auto& st = self->state;
+      auto& st = state_of(self);
       auto now = st.opts.now_ms();
       for (auto& [key, inst] : st.instruments) {
         inst->bars->advance(now);
         inst->quality->check_staleness(now);
-        drain(st, *inst, now);
+        drain(st, *inst, now, inst->candles != nullptr);
       }
       publish(self);
       ++st.ticks;
@@ -345,6 +454,11 @@ caf::behavior shard(shard_actor* self, processing_options opts) {
 caf::actor spawn_processing_shard(
   caf::actor_system& sys, processing_options opts) {
   return sys.spawn(shard, std::move(opts));
+}
+
+caf::actor spawn_processing_shard(
+  caf::local_actor* parent, processing_options opts) {
+  return parent->spawn(shard, std::move(opts));
 }
 
 } // namespace csp::actors

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "caf/actor_cast.hpp"
+#include "caf/actor_system.hpp"
 #include "caf/event_based_actor.hpp"
 #include "caf/exit_reason.hpp"
 #include "caf/make_message.hpp"
@@ -75,6 +76,14 @@ void supervisor_core::init(
   wall_base_ms_ = cfg_.wall_clock_ms ? cfg_.wall_clock_ms() : system_clock_ms();
   clock_base_ns_ = self_->clock().now().time_since_epoch().count();
   self_->set_down_handler([this](caf::down_msg& msg) { handle_down(msg); });
+}
+
+void supervisor_core::log_peer_errors() {
+  self_->set_error_handler([this](caf::error& err) {
+    monitoring::log_event(*logger_, config::log_level::warning,
+      "error message from a peer",
+      {{"supervisor", cfg_.name}, {"error", self_->system().render(err)}});
+  });
 }
 
 std::int64_t supervisor_core::now_ms() const {

@@ -126,6 +126,10 @@ public:
   /// Binds the core to its actor and installs the down handler.
   void init(caf::event_based_actor* self, supervisor_config cfg);
 
+  /// Installs an error handler that logs error messages from peers (say,
+  /// one that did not expect a reply) instead of quitting, CAF's default.
+  void log_peer_errors();
+
   /// Spawns and monitors a new child. Returns false (and spawns nothing)
   /// when the name is taken or the factory is empty.
   bool add(child_spec spec);

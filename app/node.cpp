@@ -14,7 +14,7 @@
 #include "actors/cache_writer.hpp"
 #include "actors/binance_collector.hpp"
 #include "actors/collector_supervisor.hpp"
-#include "actors/processing_shard.hpp"
+#include "actors/processing_supervisor.hpp"
 #include "actors/stock_poller.hpp"
 #include "actors/storage_supervisor.hpp"
 #include "net/io_thread.hpp"
@@ -242,7 +242,10 @@ std::string start_node(caf::actor_system& sys,
     sinks.push_back(n.api);
     forming_sinks.push_back(n.api);
   }
-  actors::processing_options po;
+  actors::processing_supervisor_options pso;
+  pso.shards = static_cast<std::size_t>(cfg.bars.shards);
+  pso.supervision.metrics = n.metrics;
+  auto& po = pso.shard;
   po.bars.grace_ms = cfg.bars.grace_ms;
   po.bars.allowed_lateness_ms = cfg.bars.allowed_lateness_ms;
   po.quality = quality_from(cfg.quality);
@@ -252,7 +255,7 @@ std::string start_node(caf::actor_system& sys,
   po.sinks = std::move(sinks);
   po.trade_sinks = std::move(trade_sinks);
   po.forming_sinks = std::move(forming_sinks);
-  n.processing = actors::spawn_processing_shard(sys, po);
+  n.processing = actors::spawn_processing_supervisor(sys, std::move(pso));
   n.collectors = spawn_collectors(sys, cfg, n);
   if (n.api)
     self->send(n.api, caf::put_atom_v, std::string{"collectors"}, n.collectors);

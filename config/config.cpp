@@ -480,6 +480,7 @@ void read_all(const json& root, platform_config& cfg, error_list& errors) {
     r.read("grace_ms", cfg.bars.grace_ms, 0);
     r.read("allowed_lateness_ms", cfg.bars.allowed_lateness_ms, 0);
     r.read_list("timeframes", cfg.bars.timeframes, check_timeframe);
+    r.read("shards", cfg.bars.shards, 1, 256);
     if (cfg.bars.allowed_lateness_ms < cfg.bars.grace_ms)
       r.error(join_path(r.path(), "allowed_lateness_ms"),
         "must be >= grace_ms (" + std::to_string(cfg.bars.grace_ms) + ")");

@@ -110,6 +110,9 @@ struct bars_config {
   std::int64_t allowed_lateness_ms = 300'000;
   /// Labels "1m", "5m", "15m", "1h", "4h", "1d" (no duplicates).
   std::vector<std::string> timeframes = {"1m", "5m", "15m", "1h", "4h", "1d"};
+  /// Processing shards under the processing supervisor; every instrument
+  /// always maps to the same one (a stable hash of exchange and symbol).
+  std::int64_t shards = 1;
 };
 
 /// The `quality` section: data-quality scoring.

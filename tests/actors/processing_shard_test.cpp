@@ -2,11 +2,13 @@
 #define FAIL(msg) CAF_FAIL(msg)
 #include "caf/test/dsl.hpp"
 
+#include <chrono>
 #include <memory>
 #include <vector>
 
 #include "actors/processing_shard.hpp"
 #include "messages/type_ids.hpp"
+#include "tests/actors/actor_test_support.hpp"
 
 using namespace csp;
 using namespace csp::messages;
@@ -20,41 +22,9 @@ struct shard_config : caf::actor_system_config {
   shard_config() { register_types(*this); }
 };
 
-/// What the shard sent to its sink and metrics actors.
-struct received {
-  std::vector<bar> bars;
-  std::vector<indicator_snapshot> snapshots;
-  std::vector<quality_report> reports;
-  std::vector<metric_entry> metrics;
-  std::vector<trade_batch> trades;
-};
-
-caf::behavior recorder(caf::event_based_actor*, std::shared_ptr<received> r) {
-  return {
-    [=](const std::vector<bar>& xs) {
-      r->bars.insert(r->bars.end(), xs.begin(), xs.end());
-    },
-    [=](const std::vector<indicator_snapshot>& xs) {
-      r->snapshots.insert(r->snapshots.end(), xs.begin(), xs.end());
-    },
-    [=](const quality_report& x) { r->reports.push_back(x); },
-    [=](const trade_batch& x) { r->trades.push_back(x); },
-    [=](const metric_update& x) {
-      r->metrics.insert(r->metrics.end(), x.entries.begin(), x.entries.end());
-    },
-  };
-}
-
-trade make_trade(int64_t id, int64_t price_units, int64_t time_ms) {
-  trade t;
-  t.id = id;
-  t.price.units = price_units;
-  t.quantity.units = 100000000;
-  t.trade_time_ms = time_ms;
-  t.event_time_ms = time_ms;
-  t.receive_time_ns = time_ms * 1000000;
-  return t;
-}
+using csp::test_support::make_trade;
+using csp::test_support::received;
+using csp::test_support::recorder;
 
 struct fixture : test_coordinator_fixture<shard_config> {
   std::shared_ptr<received> out = std::make_shared<received>();
@@ -66,14 +36,18 @@ struct fixture : test_coordinator_fixture<shard_config> {
 
   fixture() {
     sink = sys.spawn(recorder, out);
+    forming = sys.spawn(recorder, forming_out);
+    spawn_shard(250);
+  }
+
+  void spawn_shard(int64_t tick_ms) {
     actors::processing_options opts;
-    opts.tick_ms = 250;
+    opts.tick_ms = tick_ms;
     opts.metrics_flush_ms = 1000;
     opts.quality_report_ms = 1000;
     opts.metrics = sink;
     opts.sinks = {sink};
     opts.trade_sinks = {sink};
-    forming = sys.spawn(recorder, forming_out);
     opts.forming_sinks = {forming};
     opts.forming_interval_ms = 500;
     auto c = clock;
@@ -162,7 +136,8 @@ CAF_TEST(metrics count completed bars and their latency) {
     if (e.name == "bar_completion_duration_seconds") {
       seen = true;
       CAF_CHECK(e.kind == metric_kind::histogram_observe);
-      CAF_CHECK_EQUAL(e.value, 2.5);
+      // From the due time (boundary + 2 s grace) to the message.
+      CAF_CHECK_EQUAL(e.value, 0.5);
     }
   CAF_CHECK(seen);
   CAF_CHECK_EQUAL(metric("data_quality_score", "BTCUSDT"), 100.0);
@@ -256,6 +231,81 @@ CAF_TEST(forming bars and peek indicators are published while trades come) {
     forming_out->bars.size(), 2 * messages::all_timeframes.size());
   CAF_CHECK_EQUAL(to_string(forming_out->bars.back().low), "41900");
   CAF_CHECK_EQUAL(forming_out->bars.back().trade_count, 3);
+}
+
+CAF_TEST(bars close on a timer armed for their due time) {
+  // A housekeeping tick far away: only the close timer can close the bar.
+  anon_send_exit(shard, caf::exit_reason::user_shutdown);
+  sched.run();
+  spawn_shard(3'600'000);
+  send_trades({make_trade(1, 4200000000000, t0 + 1000)});
+  using std::chrono::milliseconds;
+  // Due at 10:01 plus the 2 s grace.
+  *clock = t0 + minute + 1999;
+  sched.clock().advance_time(milliseconds{minute + 1999});
+  run_once_all();
+  CAF_CHECK(out->bars.empty());
+  *clock = t0 + minute + 2000;
+  sched.clock().advance_time(milliseconds{1});
+  run_once_all();
+  CAF_REQUIRE_EQUAL(out->bars.size(), 1u);
+  CAF_CHECK_EQUAL(out->bars[0].open_time_ms, t0);
+  // The next minute (zero volume) is due a minute later.
+  *clock = t0 + 2 * minute + 2000;
+  sched.clock().advance_time(milliseconds{minute});
+  run_once_all();
+  CAF_REQUIRE_EQUAL(out->bars.size(), 2u);
+  CAF_CHECK_EQUAL(out->bars[1].open_time_ms, t0 + minute);
+  // Closed exactly at their due time: completion 0 s, flushed on the tick.
+  sched.clock().advance_time(milliseconds{3'600'000});
+  run_once_all();
+  int seen = 0;
+  for (auto& e : out->metrics)
+    if (e.name == "bar_completion_duration_seconds") {
+      ++seen;
+      CAF_CHECK_EQUAL(e.value, 0.0);
+    }
+  CAF_CHECK_EQUAL(seen, 2);
+}
+
+CAF_TEST(polled candles build the higher timeframes with indicators) {
+  candle_batch cb{"yahoo", "AAPL", {}};
+  for (int64_t i = 0; i < 5; ++i) {
+    bar c;
+    c.exchange = "yahoo";
+    c.symbol = "AAPL";
+    c.tf = timeframe::m1;
+    c.open_time_ms = t0 + i * minute;
+    c.close_time_ms = c.open_time_ms + minute - 1;
+    c.open.units = (100 + i) * 100000000;
+    c.high.units = (102 + i) * 100000000;
+    c.low.units = (99 + i) * 100000000;
+    c.close.units = (101 + i) * 100000000;
+    c.volume.units = int64_t{1000} * 100000000;
+    c.trade_count = 10;
+    c.closed = true;
+    cb.candles.push_back(c);
+  }
+  self->send(shard, cb);
+  run_once_all();
+  std::vector<bar> m1;
+  std::vector<bar> m5;
+  for (auto& b : out->bars)
+    (b.tf == timeframe::m1 ? m1 : m5).push_back(b);
+  CAF_CHECK_EQUAL(m1.size(), 5u);
+  CAF_REQUIRE_EQUAL(m5.size(), 1u);
+  CAF_CHECK(m5[0].tf == timeframe::m5);
+  CAF_CHECK_EQUAL(to_string(m5[0].open), "100");
+  CAF_CHECK_EQUAL(to_string(m5[0].high), "106");
+  CAF_CHECK_EQUAL(to_string(m5[0].low), "99");
+  CAF_CHECK_EQUAL(to_string(m5[0].close), "105");
+  CAF_CHECK_EQUAL(m5[0].trade_count, 50);
+  // One snapshot per bar; the 5m series has its own first bar: its VWAP is
+  // that bar's typical price.
+  CAF_REQUIRE_EQUAL(out->snapshots.size(), 6u);
+  const auto& s = out->snapshots.back();
+  CAF_CHECK(s.tf == timeframe::m5);
+  CAF_CHECK_EQUAL(s.get(indicator::vwap), (106.0 + 99.0 + 105.0) / 3);
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()

@@ -14,6 +14,7 @@
 
 #include "actors/supervisor.hpp"
 #include "messages/type_ids.hpp"
+#include "tests/actors/actor_test_support.hpp"
 
 using namespace csp::actors;
 using namespace csp::messages;
@@ -57,18 +58,7 @@ caf::behavior recorder(caf::event_based_actor*, std::shared_ptr<world> w) {
   };
 }
 
-caf::behavior watcher(caf::event_based_actor* self, caf::actor target,
-  std::shared_ptr<caf::error> reason, std::shared_ptr<bool> seen) {
-  self->monitor(target);
-  self->set_down_handler([=](caf::down_msg& msg) {
-    *reason = msg.reason;
-    *seen = true;
-    self->quit();
-  });
-  return {
-    [](int) {},
-  };
-}
+using csp::test_support::watcher;
 
 metric_entry restarted(const std::string& name) {
   return metric_entry{

@@ -82,6 +82,7 @@ CAF_TEST(an empty object yields the documented defaults) {
   CAF_CHECK_EQUAL(c.exchanges.yahoo.poll_interval_ms, 60'000);
   CAF_CHECK_EQUAL(c.bars.grace_ms, 2000);
   CAF_CHECK_EQUAL(c.bars.allowed_lateness_ms, 300'000);
+  CAF_CHECK_EQUAL(c.bars.shards, 1);
   CAF_CHECK(
     c.bars.timeframes == (string_list{"1m", "5m", "15m", "1h", "4h", "1d"}));
   CAF_CHECK_EQUAL(c.circuit_breaker.failure_threshold, 5);
@@ -133,7 +134,7 @@ CAF_TEST(a full file sets every key) {
                 "poll_interval_ms": 5000}
     },
     "bars": {"grace_ms": 500, "allowed_lateness_ms": 600000,
-             "timeframes": ["1m", "1h"]},
+             "timeframes": ["1m", "1h"], "shards": 4},
     "quality": {"window_ms": 60000, "stale_after_ms": 30000,
                 "price_anomaly_pct": 2.5, "volume_anomaly_factor": 20,
                 "max_timestamp_skew_ms": 100, "max_recent_issues": 10},
@@ -186,6 +187,7 @@ CAF_TEST(a full file sets every key) {
   CAF_CHECK_EQUAL(c.bars.grace_ms, 500);
   CAF_CHECK_EQUAL(c.bars.allowed_lateness_ms, 600'000);
   CAF_CHECK(c.bars.timeframes == (string_list{"1m", "1h"}));
+  CAF_CHECK_EQUAL(c.bars.shards, 4);
   CAF_CHECK_EQUAL(c.quality.window_ms, 60'000);
   CAF_CHECK_EQUAL(c.quality.stale_after_ms, 30'000);
   CAF_CHECK_EQUAL(c.quality.price_anomaly_pct, 2.5);
