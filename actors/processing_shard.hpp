@@ -37,6 +37,9 @@ struct processing_options {
   /// (`std::vector<messages::indicator_snapshot>`, closed = false), e.g. the
   /// live WebSocket broadcaster and the cache.
   std::vector<caf::actor> forming_sinks;
+  /// Receivers of the feature vectors of closed bars and revisions
+  /// (`std::vector<messages::feature_vector>`), e.g. storage.
+  std::vector<caf::actor> feature_sinks;
   /// How often forming bars are published, for the instruments that got
   /// trades since the previous time (0: never).
   std::int64_t forming_interval_ms = 1000;
@@ -45,14 +48,18 @@ struct processing_options {
 };
 
 /// Spawns one processing shard: for every instrument it receives trades of
-/// (`trade_batch`), a bar_aggregator, one indicator_series per timeframe and
-/// a quality_checker; closed 1m candles of polled sources (`candle_batch`)
-/// go straight to the indicators. `feed_status` marks feeds up or down (empty
-/// minutes of a down feed get no bar). Closed bars, their indicator snapshots
-/// and periodic quality reports go to the sinks; bars_completed_total,
+/// (`trade_batch`), a bar_aggregator, one indicator_series and one
+/// feature_series per timeframe and a quality_checker; closed 1m candles of
+/// polled sources (`candle_batch`) go straight to the indicators. `feed_status`
+/// marks feeds up or down (empty minutes of a down feed get no bar). Closed
+/// bars, their indicator snapshots and periodic quality reports go to the
+/// sinks, their feature vectors to the feature sinks; bars_completed_total,
 /// bar_completion_duration_seconds, indicator_calculation_duration_seconds,
-/// data_quality_score and data_quality_checks_failed_total go to the
-/// metrics actor once per flush interval.
+/// features_calculated_total, feature_calculation_duration_seconds,
+/// data_quality_score, data_quality_checks_failed_total,
+/// price_anomalies_detected_total, volume_anomalies_detected_total and
+/// data_freshness_seconds (seconds since the instrument's newest trade or
+/// candle arrived) go to the metrics actor once per flush interval.
 caf::actor spawn_processing_shard(
   caf::actor_system& sys, processing_options opts);
 
