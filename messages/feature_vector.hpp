@@ -1,13 +1,12 @@
 #pragma once
 
 #include <array>
-#include <cmath>
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 #include <string>
 #include <string_view>
 
+#include "messages/same_bits.hpp"
 #include "messages/timeframe.hpp"
 
 namespace csp::messages {
@@ -62,7 +61,7 @@ struct feature_vector {
     const feature_vector& x, const feature_vector& y) noexcept {
     return x.exchange == y.exchange && x.symbol == y.symbol && x.tf == y.tf
       && x.open_time_ms == y.open_time_ms && x.closed == y.closed
-      && std::memcmp(x.values.data(), y.values.data(), sizeof(x.values)) == 0;
+      && same_bits(x.values, y.values);
   }
   friend bool operator!=(
     const feature_vector& x, const feature_vector& y) noexcept {
