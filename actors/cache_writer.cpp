@@ -84,6 +84,10 @@ struct cache_writer_state {
         : info->evicted_keys;
       if (delta != 0)
         batch.add(evictions, static_cast<double>(delta));
+    } else {
+      // The first reading is the baseline; the series exists from now on
+      // (at 0), so its rate has a start before the first eviction.
+      batch.add(evictions, 0.0);
     }
     evicted_keys = info->evicted_keys;
   }

@@ -30,6 +30,35 @@ metric_entry state_gauge(const std::string& collector, circuit_state s) {
     {{"collector", collector}}, static_cast<double>(s)};
 }
 
+metric_entry open_duration(const std::string& collector, double seconds) {
+  return metric_entry{metric_kind::gauge_set,
+    "circuit_breaker_open_duration_seconds", {{"collector", collector}},
+    seconds};
+}
+
+void arm_metrics_tick(self_pointer self) {
+  auto ms = self->state.metrics_tick_ms;
+  if (ms > 0)
+    self->delayed_send(
+      self, std::chrono::milliseconds{ms}, messages::flush_timer_atom_v);
+}
+
+/// Times a circuit's episode away from closed: starts it on leaving
+/// closed, ends it (one recovery observation) on closing again.
+void track_episode(const circuit_transition& t, collector_slot& slot,
+  std::vector<metric_entry>& entries) {
+  if (t.from == circuit_state::closed) {
+    slot.left_closed_ms = t.time_ms;
+  } else if (t.to == circuit_state::closed && slot.left_closed_ms >= 0) {
+    auto seconds = static_cast<double>(t.time_ms - slot.left_closed_ms) / 1000;
+    entries.push_back(metric_entry{metric_kind::histogram_observe,
+      "circuit_breaker_recovery_duration_seconds", {{"collector", t.collector}},
+      seconds});
+    entries.push_back(open_duration(t.collector, 0));
+    slot.left_closed_ms = -1;
+  }
+}
+
 void arm_unpark(
   self_pointer self, collector_slot& slot, std::int64_t delay_ms) {
   auto generation = ++slot.unpark_generation;
@@ -50,6 +79,11 @@ void apply_transitions(self_pointer self, std::vector<metric_entry>& entries) {
         {"from_state", std::string{messages::to_string(t.from)}},
         {"to_state", std::string{messages::to_string(t.to)}}},
       1.0});
+    if (t.to == circuit_state::half_open)
+      entries.push_back(collector_counter(
+        "circuit_breaker_half_open_attempts_total", t.collector));
+    if (auto slot = st.slot(t.collector))
+      track_episode(t, *slot, entries);
     auto level = t.to == circuit_state::closed ? config::log_level::info
                                                : config::log_level::warning;
     monitoring::log_event(st.core.logger(), level, "circuit transition",
@@ -101,6 +135,7 @@ caf::behavior collector_supervisor(
   collector_supervisor_config cfg, std::vector<child_spec> collectors) {
   auto& init = self->state;
   init.breaker_cfg = cfg.breaker;
+  init.metrics_tick_ms = cfg.metrics_tick_ms;
   init.core.init(self, std::move(cfg.supervision));
   // An error message from a peer must not take the collectors down.
   init.core.log_peer_errors();
@@ -130,8 +165,16 @@ caf::behavior collector_supervisor(
       self->state.pending.push_back(t);
     });
     initial.push_back(state_gauge(name, circuit_state::closed));
+    initial.push_back(open_duration(name, 0));
+    for (auto counter :
+      {"circuit_breaker_failures_total", "circuit_breaker_successes_total",
+        "circuit_breaker_half_open_attempts_total"}) {
+      initial.push_back(collector_counter(counter, name));
+      initial.back().value = 0;
+    }
   }
   init.core.send_metrics(std::move(initial));
+  arm_metrics_tick(self);
   return {
     [self](const messages::collector_event& ev) {
       auto& st = self->state;
@@ -172,6 +215,18 @@ caf::behavior collector_supervisor(
       apply_transitions(self, entries);
       st.core.send_metrics(std::move(entries));
       st.core.unpark(collector);
+    },
+    [self](messages::flush_timer_atom) {
+      auto& st = self->state;
+      auto now = st.core.now_ms();
+      std::vector<metric_entry> entries;
+      for (auto& slot : st.slots)
+        if (slot->left_closed_ms >= 0)
+          entries.push_back(open_duration(slot->breaker.collector(),
+            static_cast<double>(now - slot->left_closed_ms) / 1000));
+      if (!entries.empty())
+        st.core.send_metrics(std::move(entries));
+      arm_metrics_tick(self);
     },
     [self](messages::restart_atom, const std::string& name,
       std::uint64_t generation) {

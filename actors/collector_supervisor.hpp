@@ -29,6 +29,9 @@ struct collector_supervisor_config {
   supervisor_config supervision = default_supervision();
   /// Breaker of every collector.
   circuit_breaker_config breaker;
+  /// How often circuit_breaker_open_duration_seconds of every circuit that
+  /// is not closed is refreshed (0: never).
+  std::int64_t metrics_tick_ms = 1000;
 
   /// Supervision settings named "collector_supervisor".
   static supervisor_config default_supervision() {
@@ -54,12 +57,16 @@ struct collector_slot {
   circuit_breaker breaker;
   /// Bumped whenever an open-timeout timer is armed.
   std::uint64_t unpark_generation = 0;
+  /// When the circuit last left closed (supervisor ms), -1 while closed.
+  std::int64_t left_closed_ms = -1;
 };
 
 /// State of the collector supervisor actor.
 struct collector_supervisor_state {
   supervisor_core core;
   circuit_breaker_config breaker_cfg;
+  /// See collector_supervisor_config::metrics_tick_ms.
+  std::int64_t metrics_tick_ms = 0;
   /// One slot per collector (stable addresses: the breakers' sinks
   /// point into this state).
   std::vector<std::unique_ptr<collector_slot>> slots;
@@ -83,15 +90,21 @@ struct collector_supervisor_state {
 /// Supervises the collectors built by `collectors` (their factories come
 /// from the caller; `routes` are the exchanges each one serves).
 ///
+/// Metrics of every collector exist from the start (state and open
+/// duration 0, failure, success and half-open counters at 0).
+///
 /// Messages:
 /// - `collector_event` from a collector: counted as
 ///   circuit_breaker_{failures,successes}_total{collector} and fed to the
 ///   collector's breaker. Every transition is sent to the metrics actor
 ///   (circuit_breaker_state{collector} gauge, 0 closed / 1 open /
 ///   2 half-open; circuit_breaker_transitions_total{collector, from_state,
-///   to_state}) and logged. To open: the collector is stopped with the exit
-///   reason `supervision_errc::parked` and not restarted; after the
-///   breaker's open timeout it is respawned half-open.
+///   to_state}; circuit_breaker_half_open_attempts_total{collector} on
+///   entering half-open; on closing again the time since the circuit left
+///   closed as a circuit_breaker_recovery_duration_seconds observation and
+///   circuit_breaker_open_duration_seconds 0) and logged. To open: the
+///   collector is stopped with the exit reason `supervision_errc::parked` and
+///   not restarted; after the breaker's open timeout it is respawned half-open.
 /// - `symbol_command`: routed to the collector serving its exchange, and
 ///   replayed to every later incarnation of it; returns false (and drops
 ///   the command) when no collector serves the exchange.
@@ -102,7 +115,9 @@ struct collector_supervisor_state {
 /// - `flow_control` (from storage, back-pressure): forwarded to every
 ///   running collector and, while a pause stands, to every new incarnation.
 /// - `(unpark_atom, std::string, std::uint64_t)` and `(restart_atom,
-///   std::string, std::uint64_t)`: its own timers.
+///   std::string, std::uint64_t)`: its own timers; `flush_timer_atom`
+///   every metrics_tick_ms: circuit_breaker_open_duration_seconds of every
+///   circuit that is not closed (how long since it left closed).
 ///
 /// An abnormal exit of a collector that was not parked is restarted after
 /// the restart policy's backoff; its breaker (state and counts) is kept and

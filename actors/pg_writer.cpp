@@ -216,6 +216,18 @@ struct pg_writer_state {
       {{"writer", opts.name}, {"batches", before}});
   }
 
+  /// Buffers the closed rows of `xs` in `buf` (peeks are not stored).
+  template <class T>
+  void keep_closed(const std::vector<T>& xs, std::vector<T>& buf) {
+    auto before = buf.size();
+    for (const auto& x : xs)
+      if (x.closed)
+        buf.push_back(x);
+    auto kept = buf.size() - before;
+    note_rows(kept);
+    settle_ignored(xs.size() - kept);
+  }
+
   /// Encodes and delivers everything buffered.
   void flush() {
     if (mem->rows == 0) {
@@ -237,6 +249,11 @@ struct pg_writer_state {
       auto& cb = add(table_kind::indicators);
       for (const auto& s : storage::newest_snapshots(mem->snapshots))
         storage::append_indicators(cb, s);
+    }
+    if (!mem->features.empty()) {
+      auto& cb = add(table_kind::features);
+      for (const auto& x : storage::newest_features(mem->features))
+        storage::append_features(cb, x);
     }
     if (!mem->reports.empty()) {
       auto& cb = add(table_kind::data_quality);
@@ -260,6 +277,7 @@ struct pg_writer_state {
     // Only now: a crash before this point re-delivers (idempotently).
     mem->bars.clear();
     mem->snapshots.clear();
+    mem->features.clear();
     mem->reports.clear();
     mem->trades.clear();
     mem->stats.rows_settled += static_cast<std::int64_t>(mem->rows);
@@ -341,14 +359,11 @@ caf::behavior pg_writer_actor(
       full();
     },
     [self, full](const std::vector<messages::indicator_snapshot>& snaps) {
-      auto& s = self->state;
-      auto before = s.mem->snapshots.size();
-      for (const auto& x : snaps)
-        if (x.closed)
-          s.mem->snapshots.push_back(x);
-      auto kept = s.mem->snapshots.size() - before;
-      s.note_rows(kept);
-      s.settle_ignored(snaps.size() - kept);
+      self->state.keep_closed(snaps, self->state.mem->snapshots);
+      full();
+    },
+    [self, full](const std::vector<messages::feature_vector>& xs) {
+      self->state.keep_closed(xs, self->state.mem->features);
       full();
     },
     [self, full](const messages::quality_report& rep) {

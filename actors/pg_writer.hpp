@@ -2,12 +2,12 @@
 
 // A pg_writer owns one PostgreSQL connection (the writers together are the
 // pool) and makes everything the pipeline produces durable: closed bars
-// and their revisions (candles), indicator snapshots, quality reports and
-// raw trades. It buffers rows and flushes them by count or age as COPY
-// batches with idempotent upserts. While the database is unreachable every
-// batch goes to an append-only spool file; the spool is replayed, in order,
-// as soon as the database answers again, so no row is ever dropped. Runs
-// detached (libpqxx blocks).
+// and their revisions (candles), indicator snapshots, feature vectors,
+// quality reports and raw trades. It buffers rows and flushes them by count or
+// age as COPY batches with idempotent upserts. While the database is
+// unreachable every batch goes to an append-only spool file; the spool is
+// replayed, in order, as soon as the database answers again, so no row is ever
+// dropped. Runs detached (libpqxx blocks).
 
 #include <cstdint>
 #include <memory>
@@ -18,6 +18,7 @@
 #include "caf/fwd.hpp"
 
 #include "messages/bar.hpp"
+#include "messages/feature_vector.hpp"
 #include "messages/indicator_snapshot.hpp"
 #include "messages/quality_report.hpp"
 #include "messages/trade.hpp"
@@ -31,6 +32,7 @@ namespace csp::actors {
 struct pg_writer_memory {
   std::vector<messages::bar> bars;
   std::vector<messages::indicator_snapshot> snapshots;
+  std::vector<messages::feature_vector> features;
   std::vector<messages::quality_report> reports;
   std::vector<messages::trade_batch> trades;
   /// Rows buffered in the vectors above.
@@ -76,8 +78,9 @@ struct pg_writer_options {
 
 /// Spawns a detached pg_writer. Messages:
 /// - `std::vector<bar>` (closed bars and revisions; forming bars are
-///   ignored), `std::vector<indicator_snapshot>` (closed ones),
-///   `quality_report`, `trade_batch`: buffered for the next flush;
+///   ignored), `std::vector<indicator_snapshot>` and
+///   `std::vector<feature_vector>` (closed ones), `quality_report`,
+///   `trade_batch`: buffered for the next flush;
 /// - `(caf::flush_atom)`: flushes and replays now, replies writer_stats;
 /// - `(caf::get_atom)`: replies writer_stats.
 /// Sends writer_stats to `opts.progress` as rows settle (see

@@ -14,6 +14,7 @@
 #include "caf/stateful_actor.hpp"
 
 #include "actors/candle_rollup.hpp"
+#include "actors/feature_calculator.hpp"
 #include "actors/indicator_series.hpp"
 #include "messages/type_ids.hpp"
 #include "monitoring/logging.hpp"
@@ -24,6 +25,7 @@ namespace csp::actors {
 namespace {
 
 using messages::bar;
+using messages::feature_vector;
 using messages::indicator_snapshot;
 using messages::metric_entry;
 using messages::metric_kind;
@@ -54,11 +56,18 @@ struct instrument {
   /// Higher timeframes of a polled source (created by its first candles).
   std::unique_ptr<candle_rollup> candles;
   std::array<std::unique_ptr<indicator_series>, tf_count> series;
+  std::array<std::unique_ptr<feature_series>, tf_count> features;
   std::unique_ptr<quality_checker> quality;
   /// Metric deltas since the last flush.
   std::array<std::int64_t, tf_count> completed{};
   std::array<std::int64_t, check_type_count> failed_reported{};
   std::int64_t late_reported = 0;
+  /// Feature vectors calculated since the last flush.
+  std::int64_t features_calculated = 0;
+  /// Wall-clock ms when the newest trade or candle arrived.
+  std::int64_t last_received_ms = 0;
+  /// Whether the instrument's counters were created (at 0) yet.
+  bool announced = false;
   /// Trades arrived since forming bars were last published.
   bool forming_dirty = false;
 };
@@ -70,6 +79,7 @@ struct shard_state {
   std::unordered_map<std::string, bool> healthy;
   std::vector<bar> out_bars;
   std::vector<indicator_snapshot> out_snapshots;
+  std::vector<feature_vector> out_features;
   /// Timeframe index and due time (ms) of every bar in out_bars.
   std::vector<std::pair<std::size_t, std::int64_t>> out_due;
   /// Due time of the pending close timer (INT64_MAX: none).
@@ -77,8 +87,10 @@ struct shard_state {
   /// Histogram observations since the last flush.
   std::array<std::vector<double>, tf_count> completion_seconds;
   std::vector<double> indicator_seconds;
+  std::vector<double> feature_seconds;
   std::int64_t ticks = 0;
   indicator_series::output scratch;
+  feature_series::output feature_scratch;
 };
 
 } // namespace
@@ -144,12 +156,33 @@ instrument& instrument_for(
                      / messages::duration_ms(tf))
       + 3;
     inst->series[tf_index(tf)] = std::make_unique<indicator_series>(history);
+    inst->features[tf_index(tf)] = std::make_unique<feature_series>(history);
   }
   inst->quality = std::make_unique<quality_checker>(
     exchange, symbol, st.opts.quality, st.opts.now_ms());
   auto& ref = *inst;
   st.instruments.emplace(std::move(key), std::move(inst));
   return ref;
+}
+
+/// Computes the feature vectors of the bar whose indicators are in
+/// st.scratch (one per bar whose indicators changed) and queues them.
+void add_features(
+  shard_state& st, instrument& inst, timeframe tf, const ohlcv& x) {
+  st.feature_scratch.clear();
+  auto start = std::chrono::steady_clock::now();
+  inst.features[tf_index(tf)]->on_bar(x, st.scratch, st.feature_scratch);
+  auto took = std::chrono::steady_clock::now() - start;
+  if (st.feature_scratch.empty())
+    return;
+  auto n = st.feature_scratch.size();
+  auto each
+    = std::chrono::duration<double>(took).count() / static_cast<double>(n);
+  st.feature_seconds.insert(st.feature_seconds.end(), n, each);
+  inst.features_calculated += static_cast<std::int64_t>(n);
+  for (auto& [open, values] : st.feature_scratch)
+    st.out_features.push_back(
+      feature_vector{inst.exchange, inst.symbol, tf, open, true, values});
 }
 
 /// Turns what the aggregators emitted into bars and indicator snapshots.
@@ -169,10 +202,12 @@ void drain(
       : arrival;
     st.out_due.emplace_back(k, due);
     st.scratch.clear();
+    auto x = to_ohlcv(b);
     auto start = std::chrono::steady_clock::now();
-    inst.series[k]->on_bar(to_ohlcv(b), st.scratch);
+    inst.series[k]->on_bar(x, st.scratch);
     auto took = std::chrono::steady_clock::now() - start;
     st.indicator_seconds.push_back(std::chrono::duration<double>(took).count());
+    add_features(st, inst, b.tf, x);
     for (auto& [open, values] : st.scratch) {
       indicator_snapshot snap;
       snap.exchange = inst.exchange;
@@ -206,6 +241,11 @@ void publish(shard_actor* self) {
     for (auto& sink : st.opts.sinks)
       self->send(sink, st.out_snapshots);
     st.out_snapshots.clear();
+  }
+  if (!st.out_features.empty()) {
+    for (auto& sink : st.opts.feature_sinks)
+      self->send(sink, st.out_features);
+    st.out_features.clear();
   }
 }
 
@@ -254,6 +294,18 @@ void add(messages::metric_update& mu, metric_kind kind, const char* name,
   mu.entries.push_back(std::move(e));
 }
 
+/// The anomaly counter a failed check also counts in, or nullptr.
+const char* anomaly_counter(check_type c) noexcept {
+  switch (c) {
+    case check_type::price_anomaly:
+      return "price_anomalies_detected_total";
+    case check_type::volume_anomaly:
+      return "volume_anomalies_detected_total";
+    default:
+      return nullptr;
+  }
+}
+
 void flush_metrics(shard_actor* self, std::int64_t now) {
   auto& st = state_of(self);
   messages::metric_update mu;
@@ -266,16 +318,34 @@ void flush_metrics(shard_actor* self, std::int64_t now) {
           static_cast<double>(n));
       n = 0;
     }
+    // Counters are created at 0 by the first flush, so rates, ratios and
+    // the dashboards have series before the first event.
+    bool first = !inst->announced;
+    inst->announced = true;
     for (std::size_t c = 0; c < check_type_count; ++c) {
       auto total = inst->quality->failed_total(static_cast<check_type>(c));
       auto delta = total - inst->failed_reported[c];
-      if (delta > 0)
+      if (delta > 0 || first)
         add(mu, metric_kind::counter_add, "data_quality_checks_failed_total",
           {{"symbol", inst->symbol},
             {"check_type", std::string{to_string(static_cast<check_type>(c))}}},
           static_cast<double>(delta));
+      if (auto anomaly = anomaly_counter(static_cast<check_type>(c));
+          anomaly != nullptr && (delta > 0 || first))
+        add(mu, metric_kind::counter_add, anomaly, {{"symbol", inst->symbol}},
+          static_cast<double>(delta));
       inst->failed_reported[c] = total;
     }
+    if (inst->features_calculated > 0 || first)
+      add(mu, metric_kind::counter_add, "features_calculated_total",
+        {{"symbol", inst->symbol}},
+        static_cast<double>(inst->features_calculated));
+    inst->features_calculated = 0;
+    add(mu, metric_kind::gauge_set, "data_freshness_seconds",
+      {{"exchange", inst->exchange}, {"symbol", inst->symbol}},
+      static_cast<double>(
+        std::max<std::int64_t>(0, now - inst->last_received_ms))
+        / 1000.0);
     add(mu, metric_kind::gauge_set, "data_quality_score",
       {{"symbol", inst->symbol}}, inst->quality->score(now));
     auto late = inst->sink.late;
@@ -298,6 +368,10 @@ void flush_metrics(shard_actor* self, std::int64_t now) {
     add(mu, metric_kind::histogram_observe,
       "indicator_calculation_duration_seconds", {{"indicator", "all"}}, v);
   st.indicator_seconds.clear();
+  for (auto v : st.feature_seconds)
+    add(mu, metric_kind::histogram_observe,
+      "feature_calculation_duration_seconds", {}, v);
+  st.feature_seconds.clear();
   if (st.opts.metrics && !mu.entries.empty())
     self->send(st.opts.metrics, std::move(mu));
 }
@@ -365,6 +439,7 @@ caf::behavior shard(shard_actor* self, processing_options opts) {
       auto& st = state_of(self);
       auto arrival = st.opts.now_ms();
       auto& inst = instrument_for(st, batch.exchange, batch.symbol);
+      inst.last_received_ms = arrival;
       inst.quality->check(batch);
       inst.forming_dirty = true;
       if (st.opts.trade_sinks.empty()) {
@@ -391,6 +466,7 @@ caf::behavior shard(shard_actor* self, processing_options opts) {
       auto& st = state_of(self);
       auto arrival = st.opts.now_ms();
       auto& inst = instrument_for(st, batch.exchange, batch.symbol);
+      inst.last_received_ms = arrival;
       if (!inst.candles)
         inst.candles = std::make_unique<candle_rollup>(
           inst.exchange, inst.symbol, st.opts.bars, inst.sink);

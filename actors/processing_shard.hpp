@@ -56,6 +56,9 @@ struct processing_options {
   /// (`std::vector<messages::indicator_snapshot>`, closed = false), e.g. the
   /// live WebSocket broadcaster and the cache.
   std::vector<caf::actor> forming_sinks;
+  /// Receivers of the feature vectors of closed bars and revisions
+  /// (`std::vector<messages::feature_vector>`), e.g. storage.
+  std::vector<caf::actor> feature_sinks;
   /// How often forming bars are published, for the instruments that got
   /// trades since the previous time (0: never).
   std::int64_t forming_interval_ms = 1000;
@@ -69,18 +72,22 @@ struct processing_options {
 };
 
 /// Spawns one processing shard: for every instrument it receives trades of
-/// (`trade_batch`), a bar_aggregator, one indicator_series per timeframe and
-/// a quality_checker; closed 1m candles of polled sources (`candle_batch`)
-/// go to a candle_rollup, which passes them on and builds the higher
-/// timeframes. `feed_status` marks feeds up or down (empty minutes of a down
-/// feed get no bar). A timer armed for the earliest due time of any
-/// instrument (bar end + grace) closes bars. Closed bars, their indicator
-/// snapshots and periodic quality reports go to the sinks;
-/// bars_completed_total, bar_completion_duration_seconds (from the bar's
-/// due time, or from the arrival of the input for revisions and polled
-/// candles, to the closed-bar message), indicator_calculation_duration_seconds,
-/// data_quality_score and data_quality_checks_failed_total go to the
-/// metrics actor once per flush interval.
+/// (`trade_batch`), a bar_aggregator, one indicator_series and one
+/// feature_series per timeframe and a quality_checker; closed 1m candles of
+/// polled sources (`candle_batch`) go to a candle_rollup, which passes them on
+/// and builds the higher timeframes. `feed_status` marks feeds up or down
+/// (empty minutes of a down feed get no bar). A timer armed for the earliest
+/// due time of any instrument (bar end + grace) closes bars. Closed bars, their
+/// indicator snapshots and periodic quality reports go to the sinks, their
+/// feature vectors to the feature sinks; bars_completed_total,
+/// bar_completion_duration_seconds (from the bar's due time, or from the
+/// arrival of the input for revisions and polled candles, to the closed-bar
+/// message), indicator_calculation_duration_seconds, features_calculated_total,
+/// feature_calculation_duration_seconds, data_quality_score,
+/// data_quality_checks_failed_total, price_anomalies_detected_total,
+/// volume_anomalies_detected_total (all created at 0 by an instrument's first
+/// flush) and data_freshness_seconds (seconds since the instrument's newest
+/// trade or candle arrived) go to the metrics actor once per flush interval.
 caf::actor spawn_processing_shard(
   caf::actor_system& sys, processing_options opts);
 

@@ -236,6 +236,21 @@ void stop_all(storage_actor* self, caf::error reason) {
     self->quit(st.stop_reason);
 }
 
+/// Splits per-instrument rows (bars, snapshots, features) by writer and
+/// delivers each part.
+template <class T>
+void route_rows(storage_actor* self, std::vector<T>& xs) {
+  auto& st = self->state;
+  std::unordered_map<std::size_t, std::vector<T>> parts;
+  for (auto& x : xs)
+    parts[st.route(x.exchange, x.symbol)].push_back(std::move(x));
+  for (auto& [i, part] : parts) {
+    note_sent(self, i, part.size());
+    deliver(self, i, caf::make_message(std::move(part)));
+  }
+  check_flow(self);
+}
+
 caf::behavior storage_supervisor(storage_actor* self, storage_options opts) {
   auto& init = self->state;
   init.opts = std::move(opts);
@@ -314,29 +329,11 @@ caf::behavior storage_supervisor(storage_actor* self, storage_options opts) {
         return;
       start_slot(self, i);
     },
-    [self](std::vector<messages::bar>& bars) {
-      auto& st = self->state;
-      std::unordered_map<std::size_t, std::vector<messages::bar>> parts;
-      for (auto& b : bars)
-        parts[st.route(b.exchange, b.symbol)].push_back(std::move(b));
-      for (auto& [i, part] : parts) {
-        note_sent(self, i, part.size());
-        deliver(self, i, caf::make_message(std::move(part)));
-      }
-      check_flow(self);
-    },
+    [self](std::vector<messages::bar>& bars) { route_rows(self, bars); },
     [self](std::vector<messages::indicator_snapshot>& snaps) {
-      auto& st = self->state;
-      std::unordered_map<std::size_t, std::vector<messages::indicator_snapshot>>
-        parts;
-      for (auto& x : snaps)
-        parts[st.route(x.exchange, x.symbol)].push_back(std::move(x));
-      for (auto& [i, part] : parts) {
-        note_sent(self, i, part.size());
-        deliver(self, i, caf::make_message(std::move(part)));
-      }
-      check_flow(self);
+      route_rows(self, snaps);
     },
+    [self](std::vector<messages::feature_vector>& xs) { route_rows(self, xs); },
     [self](messages::quality_report& rep) {
       auto i = self->state.route(rep.exchange, rep.symbol);
       note_sent(self, i, 1);

@@ -48,8 +48,9 @@ struct storage_options {
 };
 
 /// Spawns the storage supervisor. It accepts what a pg_writer accepts
-/// (`std::vector<bar>`, `std::vector<indicator_snapshot>`, `quality_report`,
-/// `trade_batch`) and routes it; `(caf::flush_atom)` flushes every writer
+/// (`std::vector<bar>`, `std::vector<indicator_snapshot>`,
+/// `std::vector<feature_vector>`, `quality_report`, `trade_batch`) and
+/// routes it; `(caf::flush_atom)` flushes every writer
 /// and replies `std::vector<writer_stats>`; `(caf::get_atom)` replies the
 /// same without flushing; `(caf::get_atom, std::string name)` replies the
 /// running writer of that name (or an invalid handle), for fault

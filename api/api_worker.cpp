@@ -274,6 +274,10 @@ caf::behavior api_worker(
     = init.batch.counter("cache_hits_total", {{"key_pattern", pattern}});
   init.misses
     = init.batch.counter("cache_misses_total", {{"key_pattern", pattern}});
+  // Both series exist (at 0) from the first flush, so hit ratios and rates
+  // have a start before the first read.
+  init.batch.add(init.hits, 0.0);
+  init.batch.add(init.misses, 0.0);
   self->delayed_send(self,
     std::chrono::milliseconds{init.opts.metrics_flush_ms},
     messages::flush_timer_atom_v);

@@ -255,6 +255,8 @@ std::string start_node(caf::actor_system& sys,
   po.sinks = std::move(sinks);
   po.trade_sinks = std::move(trade_sinks);
   po.forming_sinks = std::move(forming_sinks);
+  if (n.storage)
+    po.feature_sinks.push_back(n.storage);
   n.processing = actors::spawn_processing_supervisor(sys, std::move(pso));
   n.collectors = spawn_collectors(sys, cfg, n);
   if (n.api)

@@ -4,10 +4,10 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 #include <string>
 #include <string_view>
 
+#include "messages/same_bits.hpp"
 #include "messages/timeframe.hpp"
 
 namespace csp::messages {
@@ -65,15 +65,7 @@ struct indicator_snapshot {
     if (x.exchange != y.exchange || x.symbol != y.symbol || x.tf != y.tf
       || x.open_time_ms != y.open_time_ms || x.closed != y.closed)
       return false;
-    for (std::size_t i = 0; i < indicator_count; ++i) {
-      std::uint64_t a;
-      std::uint64_t b;
-      std::memcpy(&a, &x.values[i], sizeof(a));
-      std::memcpy(&b, &y.values[i], sizeof(b));
-      if (a != b)
-        return false;
-    }
-    return true;
+    return same_bits(x.values, y.values);
   }
   friend bool operator!=(
     const indicator_snapshot& x, const indicator_snapshot& y) noexcept {

@@ -24,6 +24,7 @@
 #include "messages/circuit_transition.hpp"
 #include "messages/collector_event.hpp"
 #include "messages/decimal.hpp"
+#include "messages/feature_vector.hpp"
 #include "messages/feed_status.hpp"
 #include "messages/flow_control.hpp"
 #include "messages/health_status.hpp"
@@ -161,6 +162,31 @@ typename Inspector::result_type inspect(Inspector& f, double_field& x) {
   }
 }
 
+/// A fixed array of doubles sent as IEEE-754 bit patterns (see
+/// double_field): indicator and feature values use NaN for null.
+template <std::size_t N>
+struct double_array {
+  std::array<double, N>& values;
+};
+
+/// Serializes a double_array.
+template <class Inspector, std::size_t N>
+typename Inspector::result_type inspect(Inspector& f, double_array<N>& x) {
+  if constexpr (is_binary_inspector_v<Inspector>) {
+    std::array<std::uint64_t, N> bits;
+    for (std::size_t i = 0; i < N; ++i)
+      bits[i] = to_bits(x.values[i]);
+    auto store = [&]() -> caf::error {
+      for (std::size_t i = 0; i < N; ++i)
+        x.values[i] = from_bits(bits[i]);
+      return caf::none;
+    };
+    return f(bits, caf::meta::load_callback(store));
+  } else {
+    return f(x.values);
+  }
+}
+
 } // namespace detail
 
 /// Prints a bare timeframe as its label ("1m"); binary inspectors use CAF's
@@ -220,22 +246,17 @@ typename Inspector::result_type inspect(Inspector& f, bar& x) {
 /// Serializes an indicator_snapshot; values travel bit-exact (NaN = null).
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, indicator_snapshot& x) {
-  if constexpr (detail::is_binary_inspector_v<Inspector>) {
-    std::array<std::uint64_t, indicator_count> bits;
-    for (std::size_t i = 0; i < indicator_count; ++i)
-      bits[i] = detail::to_bits(x.values[i]);
-    auto store = [&]() -> caf::error {
-      for (std::size_t i = 0; i < indicator_count; ++i)
-        x.values[i] = detail::from_bits(bits[i]);
-      return caf::none;
-    };
-    return f(caf::meta::type_name("indicator_snapshot"), x.exchange, x.symbol,
-      detail::enum_field<timeframe>{x.tf}, x.open_time_ms, x.closed, bits,
-      caf::meta::load_callback(store));
-  } else {
-    return f(caf::meta::type_name("indicator_snapshot"), x.exchange, x.symbol,
-      detail::enum_field<timeframe>{x.tf}, x.open_time_ms, x.closed, x.values);
-  }
+  return f(caf::meta::type_name("indicator_snapshot"), x.exchange, x.symbol,
+    detail::enum_field<timeframe>{x.tf}, x.open_time_ms, x.closed,
+    detail::double_array<indicator_count>{x.values});
+}
+
+/// Serializes a feature_vector; values travel bit-exact (NaN = null).
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, feature_vector& x) {
+  return f(caf::meta::type_name("feature_vector"), x.exchange, x.symbol,
+    detail::enum_field<timeframe>{x.tf}, x.open_time_ms, x.closed,
+    detail::double_array<feature_count>{x.values});
 }
 
 /// Serializes a quality_issue.
@@ -378,6 +399,8 @@ CAF_ADD_TYPE_ID(csp, (csp::messages::candle_batch))
 CAF_ADD_TYPE_ID(csp, (csp::messages::writer_stats))
 CAF_ADD_TYPE_ID(csp, (std::vector<csp::messages::writer_stats>))
 CAF_ADD_TYPE_ID(csp, (csp::messages::flow_control))
+CAF_ADD_TYPE_ID(csp, (csp::messages::feature_vector))
+CAF_ADD_TYPE_ID(csp, (std::vector<csp::messages::feature_vector>))
 
 // Timers: a bar builder closes bars on boundary + grace.
 CAF_ADD_ATOM(csp, csp::messages, bar_timer_atom, "bar_timer")

@@ -25,6 +25,14 @@ std::vector<double> compute_buckets() {
     0.05, 0.1, 0.2, 0.5, 1.0};
 }
 
+// Circuit-breaker recovery, from leaving closed to closed again: at least
+// one open timeout (60 s by default, doubled per half-open failure up to
+// 5 min) plus the half-open probes; seconds to an hour.
+std::vector<double> recovery_buckets() {
+  return {1.0, 5.0, 10.0, 30.0, 60.0, 90.0, 120.0, 180.0, 300.0, 600.0, 900.0,
+    1800.0, 3600.0};
+}
+
 // API requests: target < 100 ms; the p95 alert fires above 500 ms.
 std::vector<double> http_buckets() {
   return {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
@@ -91,6 +99,15 @@ std::vector<metric_spec> make_catalogue() {
     "Failures recorded by a circuit breaker.", {"collector"}));
   xs.push_back(counter("circuit_breaker_successes_total",
     "Successes recorded by a circuit breaker.", {"collector"}));
+  xs.push_back(counter("circuit_breaker_half_open_attempts_total",
+    "Times a circuit went half-open to probe a recovery.", {"collector"}));
+  xs.push_back(gauge("circuit_breaker_open_duration_seconds",
+    "How long the current open or half-open episode has lasted (0 while "
+    "closed).",
+    {"collector"}));
+  xs.push_back(histogram("circuit_breaker_recovery_duration_seconds",
+    "Time from a circuit leaving closed to closing again.", {"collector"},
+    recovery_buckets()));
   // -- processing ------------------------------------------------------------
   xs.push_back(counter("bars_completed_total", "Bars completed (closed).",
     {"symbol", "timeframe"}));
@@ -112,6 +129,14 @@ std::vector<metric_spec> make_catalogue() {
     "Data quality score over the sliding window (0-100).", {"symbol"}));
   xs.push_back(counter("data_quality_checks_failed_total",
     "Failed data quality checks.", {"symbol", "check_type"}));
+  xs.push_back(counter("price_anomalies_detected_total",
+    "Trades that failed the price anomaly check.", {"symbol"}));
+  xs.push_back(counter("volume_anomalies_detected_total",
+    "Trades that failed the volume anomaly check.", {"symbol"}));
+  xs.push_back(gauge("data_freshness_seconds",
+    "Seconds since the newest trade or candle of a symbol arrived (grows "
+    "while its feed is silent).",
+    {"exchange", "symbol"}));
   // -- database --------------------------------------------------------------
   xs.push_back(
     counter("db_queries_total", "Database queries.", {"operation", "table"}));

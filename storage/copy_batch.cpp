@@ -95,6 +95,26 @@ struct row_key_hash {
   }
 };
 
+/// Appends one row of a per-bar value vector (indicators, features).
+template <class T>
+void append_values(copy_batch& out, const T& x) {
+  auto& s = out.rows;
+  begin_row(out, x.open_time_ms, x.exchange, x.symbol, &x.tf);
+  for (double v : x.values) {
+    s += '\t';
+    put_double(s, v);
+  }
+  s += '\n';
+}
+
+/// Keeps the last of equal keys.
+struct always_newer {
+  template <class T>
+  bool operator()(const T&, const T&) const noexcept {
+    return true;
+  }
+};
+
 template <class T, class Newer>
 std::vector<T> keep_newest(std::vector<T> xs, Newer newer) {
   std::unordered_map<row_key, std::size_t, row_key_hash> index;
@@ -123,6 +143,8 @@ std::string_view to_string(table_kind x) noexcept {
       return "indicators";
     case table_kind::data_quality:
       return "data_quality";
+    case table_kind::features:
+      return "features";
   }
   return "unknown";
 }
@@ -144,6 +166,12 @@ std::string_view copy_columns(table_kind x) noexcept {
     case table_kind::data_quality:
       return "time, exchange, symbol, window_ms, score, observations, "
              "failed_checks, recent_issues";
+    case table_kind::features:
+      return "time, exchange, symbol, timeframe, log_return_1, "
+             "log_return_5, volatility_20, range_pct, atr_pct, rsi_norm, "
+             "macd_hist_pct, bb_percent_b, bb_width, dist_sma_20, "
+             "dist_sma_50, dist_ema_12, dist_ema_26, volume_zscore_20, "
+             "volume_ratio_20";
   }
   return "";
 }
@@ -222,13 +250,11 @@ void append_candle(copy_batch& out, const messages::bar& b) {
 
 void append_indicators(
   copy_batch& out, const messages::indicator_snapshot& snap) {
-  auto& s = out.rows;
-  begin_row(out, snap.open_time_ms, snap.exchange, snap.symbol, &snap.tf);
-  for (double v : snap.values) {
-    s += '\t';
-    put_double(s, v);
-  }
-  s += '\n';
+  append_values(out, snap);
+}
+
+void append_features(copy_batch& out, const messages::feature_vector& fv) {
+  append_values(out, fv);
 }
 
 void append_quality(copy_batch& out, const messages::quality_report& rep) {
@@ -263,9 +289,12 @@ std::vector<messages::bar> newest_revisions(std::vector<messages::bar> bars) {
 
 std::vector<messages::indicator_snapshot> newest_snapshots(
   std::vector<messages::indicator_snapshot> snaps) {
-  return keep_newest(std::move(snaps),
-    [](const messages::indicator_snapshot&,
-      const messages::indicator_snapshot&) { return true; });
+  return keep_newest(std::move(snaps), always_newer{});
+}
+
+std::vector<messages::feature_vector> newest_features(
+  std::vector<messages::feature_vector> xs) {
+  return keep_newest(std::move(xs), always_newer{});
 }
 
 } // namespace csp::storage

@@ -4,6 +4,7 @@
 // sends to the database and, during an outage, what it spools to disk and
 // replays later, byte for byte. No CAF here.
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "messages/bar.hpp"
+#include "messages/feature_vector.hpp"
 #include "messages/indicator_snapshot.hpp"
 #include "messages/quality_report.hpp"
 #include "messages/trade.hpp"
@@ -23,9 +25,15 @@ enum class table_kind : std::uint8_t {
   candles = 1,
   indicators = 2,
   data_quality = 3,
+  features = 4,
 };
 
-inline constexpr std::size_t table_kind_count = 4;
+inline constexpr std::size_t table_kind_count = 5;
+
+/// Every table, in table_kind order (all are time series).
+inline constexpr std::array<table_kind, table_kind_count> all_tables{
+  table_kind::trades, table_kind::candles, table_kind::indicators,
+  table_kind::data_quality, table_kind::features};
 
 /// The table name, e.g. "candles".
 std::string_view to_string(table_kind x) noexcept;
@@ -61,6 +69,9 @@ void append_candle(copy_batch& out, const messages::bar& b);
 void append_indicators(
   copy_batch& out, const messages::indicator_snapshot& snap);
 
+/// Appends one features row; NaN values become NULL.
+void append_features(copy_batch& out, const messages::feature_vector& fv);
+
 /// Appends one data_quality row (time = end of the report's window).
 void append_quality(copy_batch& out, const messages::quality_report& rep);
 
@@ -77,5 +88,10 @@ std::vector<messages::bar> newest_revisions(std::vector<messages::bar> bars);
 /// Keeps the last snapshot per (exchange, symbol, timeframe, open time).
 std::vector<messages::indicator_snapshot> newest_snapshots(
   std::vector<messages::indicator_snapshot> snaps);
+
+/// Keeps the last feature vector per (exchange, symbol, timeframe, open
+/// time).
+std::vector<messages::feature_vector> newest_features(
+  std::vector<messages::feature_vector> xs);
 
 } // namespace csp::storage

@@ -134,8 +134,7 @@ std::vector<std::string> partition_manager::drop_expired(
   pqxx::connection_base& c, std::int64_t now_ms, std::int64_t retention_ms) {
   std::vector<std::string> dropped;
   auto horizon = now_ms - retention_ms;
-  for (auto table : {table_kind::trades, table_kind::candles,
-         table_kind::indicators, table_kind::data_quality}) {
+  for (auto table : all_tables) {
     for (const auto& p : list(c, table)) {
       if (p.to_ms > horizon)
         continue;

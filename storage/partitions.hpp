@@ -1,7 +1,8 @@
 #pragma once
 
 // Native range partitioning of the time-series tables (plain PostgreSQL):
-// trades by UTC day, candles, indicators and data_quality by UTC month.
+// trades by UTC day, candles, indicators, data_quality and features by UTC
+// month.
 // Partitions are named after their range (candles_p2026_11,
 // trades_p2026_11_25), created ahead of the rows that need them and
 // dropped once their whole range is older than the retention period.

@@ -47,6 +47,20 @@ std::string stage_name(table_kind t) {
   return "stage_" + std::string{to_string(t)};
 }
 
+/// The conflict clause of a per-bar value table (indicators, features):
+/// the newest values replace the stored ones.
+template <class Names>
+std::string replace_values(const Names& names) {
+  std::string sets;
+  for (auto name : names) {
+    if (!sets.empty())
+      sets += ", ";
+    sets += std::string{name} + " = EXCLUDED." + std::string{name};
+  }
+  return "(exchange, symbol, timeframe, time) DO UPDATE SET " + sets
+    + ", updated_at = now()";
+}
+
 /// The upsert from the staging table into the real one.
 std::string upsert_sql(table_kind t) {
   auto cols = std::string{copy_columns(t)};
@@ -75,16 +89,10 @@ std::string upsert_sql(table_kind t) {
           " candles.revision) IS DISTINCT FROM (EXCLUDED.open, EXCLUDED.high,"
           " EXCLUDED.low, EXCLUDED.close, EXCLUDED.volume,"
           " EXCLUDED.quote_volume, EXCLUDED.trade_count, EXCLUDED.revision)";
-    case table_kind::indicators: {
-      std::string sets;
-      for (auto name : messages::indicator_names) {
-        if (!sets.empty())
-          sets += ", ";
-        sets += std::string{name} + " = EXCLUDED." + std::string{name};
-      }
-      return head + "(exchange, symbol, timeframe, time) DO UPDATE SET " + sets
-        + ", updated_at = now()";
-    }
+    case table_kind::indicators:
+      return head + replace_values(messages::indicator_names);
+    case table_kind::features:
+      return head + replace_values(messages::feature_names);
     case table_kind::data_quality:
       return head
         + "(exchange, symbol, time) DO UPDATE SET"
@@ -267,8 +275,7 @@ void pg_store::execute(const std::string& sql) {
 void pg_store::ensure_partitions(std::int64_t from_ms, std::int64_t to_ms) {
   guarded([&] {
     if (mode_ == schema_mode::plain)
-      for (auto t : {table_kind::trades, table_kind::candles,
-             table_kind::indicators, table_kind::data_quality})
+      for (auto t : all_tables)
         partitions_.ensure(conn_->conn, t, from_ms, to_ms);
     return 0;
   });

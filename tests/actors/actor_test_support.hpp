@@ -32,6 +32,7 @@ inline caf::behavior watcher(caf::event_based_actor* self, caf::actor target,
 struct received {
   std::vector<messages::bar> bars;
   std::vector<messages::indicator_snapshot> snapshots;
+  std::vector<messages::feature_vector> features;
   std::vector<messages::quality_report> reports;
   std::vector<messages::metric_entry> metrics;
   std::vector<messages::trade_batch> trades;
@@ -46,6 +47,9 @@ inline caf::behavior recorder(
     },
     [=](const std::vector<messages::indicator_snapshot>& xs) {
       r->snapshots.insert(r->snapshots.end(), xs.begin(), xs.end());
+    },
+    [=](const std::vector<messages::feature_vector>& xs) {
+      r->features.insert(r->features.end(), xs.begin(), xs.end());
     },
     [=](const messages::quality_report& x) { r->reports.push_back(x); },
     [=](const messages::trade_batch& x) { r->trades.push_back(x); },

@@ -77,6 +77,36 @@ metric_entry state_gauge(const std::string& collector, double value) {
     {{"collector", collector}}, value};
 }
 
+metric_entry zero_counter(const char* name, const std::string& collector) {
+  return metric_entry{
+    metric_kind::counter_add, name, {{"collector", collector}}, 0.0};
+}
+
+metric_entry open_duration(const std::string& collector, double seconds) {
+  return metric_entry{metric_kind::gauge_set,
+    "circuit_breaker_open_duration_seconds", {{"collector", collector}},
+    seconds};
+}
+
+metric_entry half_open_attempt(const std::string& collector) {
+  return counter(
+    "circuit_breaker_half_open_attempts_total", {{"collector", collector}});
+}
+
+metric_entry recovery(const std::string& collector, double seconds) {
+  return metric_entry{metric_kind::histogram_observe,
+    "circuit_breaker_recovery_duration_seconds", {{"collector", collector}},
+    seconds};
+}
+
+/// What the supervisor reports for a collector at start: every series at 0.
+std::vector<metric_entry> initial_series(const std::string& collector) {
+  return {state_gauge(collector, 0), open_duration(collector, 0),
+    zero_counter("circuit_breaker_failures_total", collector),
+    zero_counter("circuit_breaker_successes_total", collector),
+    zero_counter("circuit_breaker_half_open_attempts_total", collector)};
+}
+
 metric_entry transition(
   const std::string& collector, const char* from, const char* to) {
   return counter("circuit_breaker_transitions_total",
@@ -138,6 +168,8 @@ struct fixture : test_coordinator_fixture<test_config> {
     cfg.supervision.restart.within_ms = 10'000;
     cfg.supervision.restart.reset_after_ms = 5'000;
     cfg.supervision.wall_clock_ms = [] { return t0; };
+    // No periodic open-duration updates unless a test asks for them.
+    cfg.metrics_tick_ms = 0;
     return cfg;
   }
 
@@ -151,9 +183,10 @@ struct fixture : test_coordinator_fixture<test_config> {
     sched.run();
     CAF_REQUIRE_EQUAL(w->metrics.size(), 1u);
     // The series exist from the start: both circuits closed.
-    CAF_CHECK_EQUAL(w->metrics[0].entries,
-      (std::vector<metric_entry>{
-        state_gauge("binance-0", 0), state_gauge("yahoo-0", 0)}));
+    auto want = initial_series("binance-0");
+    for (auto& x : initial_series("yahoo-0"))
+      want.push_back(x);
+    CAF_CHECK_EQUAL(w->metrics[0].entries, want);
     w->metrics.clear();
   }
 
@@ -263,14 +296,16 @@ CAF_TEST(five failures park the collector until the open timeout) {
   CAF_CHECK(status(b) == child_status::running);
   CAF_REQUIRE_EQUAL(w->metrics.size(), 6u);
   CAF_CHECK_EQUAL(w->metrics.back().entries,
-    (entries{state_gauge(b, 2), transition(b, "open", "half_open")}));
+    (entries{state_gauge(b, 2), transition(b, "open", "half_open"),
+      half_open_attempt(b)}));
   CAF_CHECK(sup_state().slot(b)->breaker.state() == circuit_state::half_open);
   CAF_CHECK_EQUAL(health()["collector.binance-0"], "degraded");
   // Two successes close the circuit.
   CAF_CHECK_EQUAL(report(b, collector_outcome::success), entries{success(b)});
   CAF_CHECK_EQUAL(report(b, collector_outcome::success),
-    (entries{
-      success(b), state_gauge(b, 0), transition(b, "half_open", "closed")}));
+    (entries{success(b), state_gauge(b, 0),
+      transition(b, "half_open", "closed"), recovery(b, 1.0),
+      open_duration(b, 0)}));
   CAF_CHECK_EQUAL(incarnations(b), 2u);
   // The other collector never noticed.
   CAF_CHECK_EQUAL(incarnations("yahoo-0"), 1u);
@@ -302,7 +337,8 @@ CAF_TEST(half open failures reopen with a doubled and capped timeout) {
     ++expected_incarnations;
     CAF_CHECK_EQUAL(incarnations(b), expected_incarnations);
     CAF_CHECK_EQUAL(w->metrics.back().entries,
-      (entries{state_gauge(b, 2), transition(b, "open", "half_open")}));
+      (entries{state_gauge(b, 2), transition(b, "open", "half_open"),
+        half_open_attempt(b)}));
   }
   // Every park used the distinct exit reason; nothing was crash-restarted.
   CAF_CHECK_EQUAL(w->exits.size(), 4u);
@@ -410,8 +446,59 @@ CAF_TEST(a crash restart does not touch the breaker while half open) {
   CAF_CHECK(sup_state().slot(b)->breaker.state() == circuit_state::half_open);
   // One more success completes the two needed.
   CAF_CHECK_EQUAL(report(b, collector_outcome::success),
-    (entries{
-      success(b), state_gauge(b, 0), transition(b, "half_open", "closed")}));
+    (entries{success(b), state_gauge(b, 0),
+      transition(b, "half_open", "closed"), recovery(b, 1.1),
+      open_duration(b, 0)}));
+}
+
+CAF_TEST(breaker episode series follow virtual time) {
+  auto conf = make_config();
+  conf.metrics_tick_ms = 500;
+  start(conf);
+  const std::string b = "binance-0";
+  // Opens at 0 s (virtual time since start).
+  for (int i = 0; i < 5; ++i)
+    report(b, collector_outcome::failure);
+  auto durations = [&] {
+    std::vector<double> xs;
+    for (auto& batch : w->metrics)
+      for (auto& e : batch.entries)
+        if (e.name == "circuit_breaker_open_duration_seconds"
+          && e.labels[0].second == b)
+          xs.push_back(e.value);
+    return xs;
+  };
+  // Open: the gauge grows on every tick; yahoo-0 stays closed and silent.
+  advance(500);
+  CAF_CHECK_EQUAL(durations(), (std::vector<double>{0.5}));
+  advance(500); // the open timeout: half-open, and a tick
+  CAF_CHECK(sup_state().slot(b)->breaker.state() == circuit_state::half_open);
+  advance(500);
+  CAF_CHECK_EQUAL(durations(), (std::vector<double>{0.5, 1.0, 1.5}));
+  CAF_CHECK_EQUAL(
+    counter_sum("circuit_breaker_half_open_attempts_total", b), 1.0);
+  // Closed after 1.7 s: one recovery observation of exactly that, gauge 0.
+  advance(200);
+  report(b, collector_outcome::success);
+  report(b, collector_outcome::success);
+  CAF_CHECK(sup_state().slot(b)->breaker.state() == circuit_state::closed);
+  std::vector<double> recoveries;
+  for (auto& batch : w->metrics)
+    for (auto& e : batch.entries)
+      if (e.name == "circuit_breaker_recovery_duration_seconds") {
+        CAF_CHECK(e.kind == metric_kind::histogram_observe);
+        recoveries.push_back(e.value);
+      }
+  CAF_CHECK_EQUAL(recoveries, (std::vector<double>{1.7}));
+  CAF_CHECK_EQUAL(durations(), (std::vector<double>{0.5, 1.0, 1.5, 0.0}));
+  // Closed: later ticks leave the gauge at 0.
+  advance(500);
+  advance(500);
+  CAF_CHECK_EQUAL(durations().size(), 4u);
+  CAF_CHECK_EQUAL(
+    counter_sum("circuit_breaker_half_open_attempts_total", b), 1.0);
+  CAF_CHECK_EQUAL(
+    counter_sum("circuit_breaker_half_open_attempts_total", "yahoo-0"), 0.0);
 }
 
 CAF_TEST(symbol commands go to the collector serving the exchange) {

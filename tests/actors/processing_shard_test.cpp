@@ -3,6 +3,7 @@
 #include "caf/test/dsl.hpp"
 
 #include <chrono>
+#include <cmath>
 #include <memory>
 #include <vector>
 
@@ -30,13 +31,16 @@ struct fixture : test_coordinator_fixture<shard_config> {
   std::shared_ptr<received> out = std::make_shared<received>();
   std::shared_ptr<int64_t> clock = std::make_shared<int64_t>(t0);
   std::shared_ptr<received> forming_out = std::make_shared<received>();
+  std::shared_ptr<received> feature_out = std::make_shared<received>();
   caf::actor sink;
   caf::actor forming;
+  caf::actor feature_sink;
   caf::actor shard;
 
   fixture() {
     sink = sys.spawn(recorder, out);
     forming = sys.spawn(recorder, forming_out);
+    feature_sink = sys.spawn(recorder, feature_out);
     spawn_shard(250);
   }
 
@@ -50,6 +54,7 @@ struct fixture : test_coordinator_fixture<shard_config> {
     opts.trade_sinks = {sink};
     opts.forming_sinks = {forming};
     opts.forming_interval_ms = 500;
+    opts.feature_sinks = {feature_sink};
     auto c = clock;
     opts.now_ms = [c] { return *c; };
     shard = actors::spawn_processing_shard(sys, std::move(opts));
@@ -61,6 +66,7 @@ struct fixture : test_coordinator_fixture<shard_config> {
     anon_send_exit(shard, caf::exit_reason::user_shutdown);
     anon_send_exit(sink, caf::exit_reason::user_shutdown);
     anon_send_exit(forming, caf::exit_reason::user_shutdown);
+    anon_send_exit(feature_sink, caf::exit_reason::user_shutdown);
     sched.run();
   }
 
@@ -77,6 +83,21 @@ struct fixture : test_coordinator_fixture<shard_config> {
     *clock = now;
     sched.trigger_timeout();
     run_once_all();
+  }
+
+  /// Values of every entry named `name`, in the order sent.
+  std::vector<double> values_of(const std::string& name) {
+    std::vector<double> xs;
+    for (auto& e : out->metrics)
+      if (e.name == name)
+        xs.push_back(e.value);
+    return xs;
+  }
+
+  /// Four ticks 250 ms apart from `from`: the fourth flushes metrics.
+  void flush_ticks(int64_t from) {
+    for (int64_t i = 0; i < 4; ++i)
+      tick_at(from + i * 250);
   }
 
   double metric(const std::string& name, const std::string& label_value) {
@@ -306,6 +327,71 @@ CAF_TEST(polled candles build the higher timeframes with indicators) {
   const auto& s = out->snapshots.back();
   CAF_CHECK(s.tf == timeframe::m5);
   CAF_CHECK_EQUAL(s.get(indicator::vwap), (106.0 + 99.0 + 105.0) / 3);
+}
+
+CAF_TEST(closed bars and revisions get feature vectors in the feature sinks) {
+  send_trades({make_trade(1, 4200000000000, t0 + 1000),
+    make_trade(2, 4210000000000, t0 + 20000)});
+  tick_at(t0 + minute + 2500);
+  CAF_REQUIRE_EQUAL(feature_out->features.size(), 1u);
+  auto& fv = feature_out->features[0];
+  CAF_CHECK_EQUAL(fv.exchange, "binance");
+  CAF_CHECK_EQUAL(fv.symbol, "BTCUSDT");
+  CAF_CHECK(fv.tf == timeframe::m1);
+  CAF_CHECK_EQUAL(fv.open_time_ms, t0);
+  CAF_CHECK(fv.closed);
+  // (high - low) / close of the bar 42000..42100; no history for returns.
+  CAF_CHECK_EQUAL(fv.get(feature::range_pct), (42100.0 - 42000.0) / 42100.0);
+  CAF_CHECK(std::isnan(fv.get(feature::log_return_1)));
+  // Features go to the feature sinks only.
+  CAF_CHECK(out->features.empty());
+  // A revision of the closed minute (a later trade, the new close): its
+  // features again, recomputed.
+  send_trades({make_trade(3, 4150000000000, t0 + 30000)});
+  CAF_REQUIRE_EQUAL(feature_out->features.size(), 2u);
+  CAF_CHECK_EQUAL(feature_out->features[1].open_time_ms, t0);
+  CAF_CHECK_EQUAL(feature_out->features[1].get(feature::range_pct),
+    (42100.0 - 41500.0) / 41500.0);
+  flush_ticks(t0 + minute + 2750);
+  CAF_CHECK_EQUAL(metric("features_calculated_total", "BTCUSDT"), 2.0);
+  auto took = values_of("feature_calculation_duration_seconds");
+  CAF_CHECK_EQUAL(took.size(), 2u);
+  for (auto x : took)
+    CAF_CHECK(x >= 0.0 && x < 1.0);
+}
+
+CAF_TEST(data freshness grows while no trade arrives) {
+  *clock = t0 + 1000;
+  send_trades({make_trade(1, 4200000000000, t0 + 1000)});
+  flush_ticks(t0 + 1000);
+  flush_ticks(t0 + 2000);
+  // The feed went silent: the gauge keeps growing on every flush.
+  flush_ticks(t0 + 10000);
+  CAF_CHECK_EQUAL(values_of("data_freshness_seconds"),
+    (std::vector<double>{0.75, 1.75, 9.75}));
+  // A trade resets it.
+  *clock = t0 + 12000;
+  send_trades({make_trade(2, 4200000000000, t0 + 12000)});
+  flush_ticks(t0 + 12000);
+  CAF_CHECK_EQUAL(values_of("data_freshness_seconds").back(), 0.75);
+}
+
+CAF_TEST(price anomalies are counted per symbol and the counters start at 0) {
+  std::vector<trade> ts;
+  for (int64_t i = 1; i <= 30; ++i)
+    ts.push_back(make_trade(i, 4200000000000, t0 + i * 100));
+  send_trades(std::move(ts));
+  flush_ticks(t0 + 3000);
+  // Both anomaly series exist before any anomaly.
+  CAF_CHECK_EQUAL(
+    values_of("price_anomalies_detected_total"), (std::vector<double>{0}));
+  CAF_CHECK_EQUAL(
+    values_of("volume_anomalies_detected_total"), (std::vector<double>{0}));
+  // 20% above the mean of the window: a price anomaly.
+  send_trades({make_trade(31, 5040000000000, t0 + 3100)});
+  flush_ticks(t0 + 4000);
+  CAF_CHECK_EQUAL(metric("price_anomalies_detected_total", "BTCUSDT"), 1.0);
+  CAF_CHECK_EQUAL(metric("volume_anomalies_detected_total", "BTCUSDT"), 0.0);
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()

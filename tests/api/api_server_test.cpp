@@ -544,6 +544,24 @@ CAF_TEST(the rate limit answers 429 with Retry - After and counts it) {
     std::string::npos);
 }
 
+CAF_TEST(cache hit and miss series exist at 0 before the first read) {
+  auto port = start();
+  // The workers flush their metrics once a second; poll (bounded).
+  const std::string pattern = "{key_pattern=\"bars:{exchange}:{symbol}:"
+                              "{timeframe}\"} 0";
+  bool hits = false;
+  bool misses = false;
+  for (int i = 0; i < 50 && !(hits && misses); ++i) {
+    auto m = get(port, "/metrics");
+    hits = m.body.find("cache_hits_total" + pattern) != std::string::npos;
+    misses = m.body.find("cache_misses_total" + pattern) != std::string::npos;
+    if (!(hits && misses))
+      std::this_thread::sleep_for(100ms);
+  }
+  CAF_CHECK(hits);
+  CAF_CHECK(misses);
+}
+
 CAF_TEST(CORS follows the allow - list) {
   auto o = options();
   o.api.cors_origins = {"https://charts.example.com"};

@@ -237,6 +237,41 @@ CAF_TEST(indicator snapshots keep nulls and special values bit - exact) {
   check_truncations_fail(s);
 }
 
+CAF_TEST(feature vectors keep nulls and special values bit - exact) {
+  feature_vector fv;
+  fv.exchange = "binance";
+  fv.symbol = "BTCUSDT";
+  fv.tf = timeframe::m15;
+  fv.open_time_ms = 1'705'314'600'000;
+  fv.closed = true;
+  for (size_t i = 0; i < feature_count; ++i)
+    fv.values[i] = static_cast<double>(i) / 9.0 - 0.75;
+  fv.values[0] = std::numeric_limits<double>::quiet_NaN();
+  fv.values[4] = -0.0;
+  fv.values[9] = -std::numeric_limits<double>::infinity();
+  fv.values[14] = std::numeric_limits<double>::denorm_min();
+  auto copy = roundtrip(fv);
+  CAF_CHECK_EQUAL(copy, fv);
+  CAF_CHECK(std::isnan(copy.values[0]));
+  CAF_CHECK(copy.values[4] == 0.0 && std::signbit(copy.values[4]));
+  CAF_CHECK(std::isinf(copy.values[9]) && copy.values[9] < 0);
+  CAF_CHECK(copy.values[14] == std::numeric_limits<double>::denorm_min());
+  CAF_CHECK(copy.values[1] == 1.0 / 9.0 - 0.75);
+  CAF_CHECK(copy.tf == timeframe::m15);
+  auto other = fv;
+  other.values[0] = 0.0; // a value where the original is null
+  CAF_CHECK_NOT_EQUAL(other, fv);
+  other = fv;
+  other.closed = false;
+  CAF_CHECK_NOT_EQUAL(roundtrip(other), fv);
+  std::vector<feature_vector> xs{fv, other};
+  CAF_CHECK(roundtrip(xs) == xs);
+  check_truncations_fail(fv);
+  auto str = caf::deep_to_string(fv);
+  CAF_CHECK_NOT_EQUAL(str.find("feature_vector"), std::string::npos);
+  CAF_CHECK_NOT_EQUAL(str.find("15m"), std::string::npos);
+}
+
 CAF_TEST(quality reports) {
   auto r = make_report();
   CAF_CHECK_EQUAL(roundtrip(r), r);
@@ -451,7 +486,8 @@ CAF_TEST(registered types survive a message round trip) {
          "csp::messages::feed_status", "csp::messages::symbol_command",
          "csp::messages::late_trade", "csp::messages::metric_update",
          "csp::messages::health_status", "csp::messages::writer_stats",
-         "csp::messages::flow_control"}) {
+         "csp::messages::flow_control", "csp::messages::feature_vector",
+         "std::vector<csp::messages::feature_vector>"}) {
     CAF_MESSAGE("looking up " << name);
     CAF_CHECK(sys.types().make_value(name) != nullptr);
   }

@@ -52,6 +52,36 @@ CAF_TEST(the catalogue holds the live ingest series with the seed labels) {
   }
 }
 
+CAF_TEST(the dashboard series have their types labels and buckets) {
+  // From the issue: series the seed's dashboards need beyond its tables.
+  std::vector<expected_metric> expected{
+    {"price_anomalies_detected_total", metric_type::counter, {"symbol"}},
+    {"volume_anomalies_detected_total", metric_type::counter, {"symbol"}},
+    {"data_freshness_seconds", metric_type::gauge, {"exchange", "symbol"}},
+    {"circuit_breaker_half_open_attempts_total", metric_type::counter,
+      {"collector"}},
+    {"circuit_breaker_open_duration_seconds", metric_type::gauge,
+      {"collector"}},
+    {"circuit_breaker_recovery_duration_seconds", metric_type::histogram,
+      {"collector"}},
+    {"features_calculated_total", metric_type::counter, {"symbol"}},
+    {"feature_calculation_duration_seconds", metric_type::histogram, {}},
+  };
+  for (const auto& x : expected) {
+    CAF_MESSAGE(x.name);
+    auto* spec = find_metric(x.name);
+    CAF_REQUIRE(spec != nullptr);
+    CAF_CHECK(spec->type == x.type);
+    CAF_CHECK_EQUAL(spec->labels, x.labels);
+  }
+  // Recovery takes seconds to an hour: the buckets must span that range.
+  auto& recovery
+    = find_metric("circuit_breaker_recovery_duration_seconds")->buckets;
+  CAF_REQUIRE(!recovery.empty());
+  CAF_CHECK_LESS_OR_EQUAL(recovery.front(), 1.0);
+  CAF_CHECK_GREATER_OR_EQUAL(recovery.back(), 3600.0);
+}
+
 CAF_TEST(every seed table metric is catalogued with a valid name) {
   // Every metric of the monitoring seed's tables.
   std::vector<std::string> seed{"features_calculated_total",

@@ -1,6 +1,8 @@
 #define CAF_SUITE storage.migrations
 #include "caf/test/unit_test.hpp"
 
+#include <algorithm>
+
 #include <pqxx/pqxx>
 
 #include "storage/migrations.hpp"
@@ -42,6 +44,19 @@ CAF_TEST(embedded migrations are ordered and timescale drops partitioning) {
   CAF_CHECK_EQUAL(ts.find("PARTITION BY"), std::string::npos);
   CAF_CHECK_NOT_EQUAL(ts.find("CREATE TABLE candles"), std::string::npos);
   CAF_CHECK_EQUAL(sql_for(tables, schema_mode::plain), tables.sql);
+  // The features table: partitioned in plain mode, a hypertable made by a
+  // timescale-only step otherwise.
+  auto features = std::find_if(ms.begin(), ms.end(),
+    [](const migration& m) { return m.name == "features" && !m.only_in; });
+  CAF_REQUIRE(features != ms.end());
+  CAF_CHECK_EQUAL(
+    sql_for(*features, schema_mode::timescale).find("PARTITION BY"),
+    std::string::npos);
+  auto hyper = std::find_if(ms.begin(), ms.end(), [](const migration& m) {
+    return m.only_in == schema_mode::timescale
+      && m.sql.find("create_hypertable('features'") != std::string::npos;
+  });
+  CAF_CHECK(hyper != ms.end());
 }
 
 CAF_TEST(a fresh database is migrated once in plain mode) {
@@ -50,27 +65,31 @@ CAF_TEST(a fresh database is migrated once in plain mode) {
   CAF_REQUIRE(!timescale_available(c)); // Debian 12 has no package
   auto first = migrate(c);
   CAF_CHECK(first.mode == schema_mode::plain);
-  CAF_REQUIRE_EQUAL(first.applied.size(), 1u);
-  CAF_CHECK_EQUAL(first.applied.front(), "0001_tables");
-  CAF_CHECK_EQUAL(first.version, 1);
+  // The timescale-only versions are skipped in plain mode.
+  CAF_CHECK_EQUAL(
+    first.applied, (std::vector<std::string>{"0001_tables", "0003_features"}));
+  CAF_CHECK_EQUAL(first.version, 3);
   // Every table exists; the time-series ones are range-partitioned.
   for (auto table :
-    {"symbols", "trades", "candles", "indicators", "data_quality"})
+    {"symbols", "trades", "candles", "indicators", "data_quality", "features"})
     CAF_CHECK_EQUAL(
       db.scalar(std::string{"SELECT to_regclass('"} + table + "') IS NOT NULL"),
       "t");
-  CAF_CHECK_EQUAL(db.scalar("SELECT count(*) FROM pg_partitioned_table"), "4");
-  CAF_CHECK_EQUAL(db.scalar("SELECT string_agg(a.attname, ',' ORDER BY k.n)"
+  CAF_CHECK_EQUAL(db.scalar("SELECT count(*) FROM pg_partitioned_table"), "5");
+  for (auto table : {"candles", "features"})
+    CAF_CHECK_EQUAL(
+      db.scalar(std::string{"SELECT string_agg(a.attname, ',' ORDER BY k.n)"
                             " FROM pg_index i, unnest(i.indkey) WITH ORDINALITY"
                             " k(attnum, n), pg_attribute a"
-                            " WHERE i.indrelid = 'candles'::regclass"
-                            " AND i.indisprimary AND a.attrelid = i.indrelid"
-                            " AND a.attnum = k.attnum"),
-    "exchange,symbol,timeframe,time");
+                            " WHERE i.indrelid = '"}
+        + table
+        + "'::regclass AND i.indisprimary AND a.attrelid = i.indrelid"
+          " AND a.attnum = k.attnum"),
+      "exchange,symbol,timeframe,time");
   auto second = migrate(c);
   CAF_CHECK(second.applied.empty());
-  CAF_CHECK_EQUAL(second.version, 1);
-  CAF_CHECK_EQUAL(db.scalar("SELECT count(*) FROM schema_migrations"), "1");
+  CAF_CHECK_EQUAL(second.version, 3);
+  CAF_CHECK_EQUAL(db.scalar("SELECT count(*) FROM schema_migrations"), "2");
   // The recorded mode wins over a different preference.
   CAF_CHECK(test::throws<std::runtime_error>(
     [&] { migrate(c, schema_mode::timescale); }));

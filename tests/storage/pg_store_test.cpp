@@ -3,10 +3,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <limits>
 
 #include <pqxx/pqxx>
 
+#include "messages/calendar.hpp"
 #include "storage/copy_batch.hpp"
 #include "storage/pg_store.hpp"
 #include "tests/storage/pg_test_db.hpp"
@@ -235,6 +237,64 @@ CAF_TEST(indicators keep nulls and quality reports keep their checks) {
   CAF_CHECK_EQUAL(store.load_indicators(iq).size(), 1u);
   iq.tf = timeframe::m1;
   CAF_CHECK(store.load_indicators(iq).empty());
+}
+
+CAF_TEST(feature vectors round - trip with nulls and upsert idempotently) {
+  test::test_database db{"store_features"};
+  pg_store store{db.settings()};
+  feature_vector fv;
+  fv.exchange = "binance";
+  fv.symbol = "ETHUSDT";
+  fv.tf = timeframe::m5;
+  fv.open_time_ms = t0 + 5 * minute;
+  fv.closed = true;
+  for (std::size_t i = 0; i < feature_count; ++i)
+    fv.values[i] = -0.5 + static_cast<double>(i) / 7.0;
+  fv.values[0] = std::numeric_limits<double>::quiet_NaN();
+  fv.values[2] = 1e-300;
+  fv.values[14] = std::numeric_limits<double>::quiet_NaN();
+  auto batch_of = [](const std::vector<feature_vector>& xs) {
+    copy_batch b;
+    b.table = table_kind::features;
+    for (const auto& x : newest_features(xs))
+      append_features(b, x);
+    return b;
+  };
+  // Every column as stored: its text, or NULL.
+  auto stored = [&](const feature_vector& x) {
+    std::vector<std::string> out;
+    for (auto name : feature_names)
+      out.push_back(db.scalar("SELECT coalesce(" + std::string{name}
+        + "::text, 'NULL') FROM features WHERE exchange = 'binance'"
+          " AND symbol = 'ETHUSDT' AND timeframe = '5m' AND time = '"
+        + utc_ms_text(x.open_time_ms) + "'"));
+    return out;
+  };
+  auto check_exact = [&](const feature_vector& x) {
+    auto texts = stored(x);
+    for (std::size_t i = 0; i < feature_count; ++i) {
+      CAF_MESSAGE(feature_names[i] << " = " << texts[i]);
+      if (std::isnan(x.values[i]))
+        CAF_CHECK_EQUAL(texts[i], "NULL");
+      else
+        CAF_CHECK(texts[i] != "NULL"
+          && std::strtod(texts[i].c_str(), nullptr) == x.values[i]);
+    }
+  };
+  CAF_CHECK_EQUAL(store.write(batch_of({fv})), 1u);
+  check_exact(fv);
+  // A replay changes nothing; a revision of the bar replaces its values.
+  store.write(batch_of({fv}));
+  auto revised = fv;
+  revised.values[0] = 0.015;
+  revised.values[5] = std::numeric_limits<double>::quiet_NaN();
+  // Two versions in one batch: the last one wins.
+  store.write(batch_of({fv, revised}));
+  CAF_CHECK_EQUAL(db.scalar("SELECT count(*) FROM features"), "1");
+  check_exact(revised);
+  CAF_CHECK_EQUAL(db.scalar("SELECT count(*) FROM features"
+                            " WHERE updated_at IS NOT NULL"),
+    "1");
 }
 
 CAF_TEST(an unreachable server is a connection error) {

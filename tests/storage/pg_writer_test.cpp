@@ -19,6 +19,7 @@
 #include <pqxx/pqxx>
 
 #include "actors/storage_supervisor.hpp"
+#include "messages/calendar.hpp"
 #include "messages/type_ids.hpp"
 #include "storage/pg_store.hpp"
 #include "tests/storage/pg_test_db.hpp"
@@ -185,6 +186,22 @@ void set_connections(const test::test_database& db, bool allowed) {
 
 } // namespace
 
+namespace {
+
+/// A closed bar's feature vector: range_pct 0.25, the rest null.
+feature_vector features_of(const char* symbol, std::int64_t open_ms) {
+  feature_vector fv;
+  fv.exchange = "binance";
+  fv.symbol = symbol;
+  fv.open_time_ms = open_ms;
+  fv.closed = true;
+  fv.values.fill(std::nan(""));
+  fv.values[static_cast<std::size_t>(feature::range_pct)] = 0.25;
+  return fv;
+}
+
+} // namespace
+
 CAF_TEST_FIXTURE_SCOPE(pg_writer_tests, fixture)
 
 CAF_TEST(everything the pipeline sends is stored once) {
@@ -213,6 +230,11 @@ CAF_TEST(everything the pipeline sends is stored once) {
     snap.values.fill(std::nan(""));
     snap.values[7] = 55.5;
     self->send(storage, std::vector<indicator_snapshot>{snap});
+    // Features of a closed bar, and a peek of the forming one (not stored).
+    auto fv = features_of(sym, t0 + minute);
+    auto peek = features_of(sym, t0 + 10 * minute);
+    peek.closed = false;
+    self->send(storage, std::vector<feature_vector>{fv, peek});
     quality_report rep;
     rep.exchange = "binance";
     rep.symbol = sym;
@@ -241,6 +263,11 @@ CAF_TEST(everything the pipeline sends is stored once) {
                             " 55.5 AND sma_20 IS NULL"),
     "3");
   CAF_CHECK_EQUAL(db.scalar("SELECT count(*) FROM data_quality"), "3");
+  CAF_CHECK_EQUAL(db.scalar("SELECT count(*) FROM features"), "3");
+  CAF_CHECK_EQUAL(db.scalar("SELECT count(*) FROM features WHERE range_pct ="
+                            " 0.25 AND log_return_1 IS NULL AND time = '"
+                    + messages::utc_ms_text(t0 + minute) + "'"),
+    "3");
   stop(storage);
   CAF_CHECK_GREATER(metrics->sum("db_queries_total", "candles"), 0.0);
   CAF_CHECK_EQUAL(metrics->sum("db_errors_total"), 0.0);
@@ -265,10 +292,12 @@ CAF_TEST(a database outage spools and replays without losing a row) {
   set_connections(db, false);
   self->send(storage, std::vector<bar>(bars.begin() + 10, bars.begin() + 20));
   self->send(storage, make_trades("BTCUSDT", 1, 100));
+  self->send(storage,
+    std::vector<feature_vector>{features_of("BTCUSDT", t0 + 12 * minute)});
   auto s2 = flush(storage);
   CAF_CHECK(!s2[0].connected);
-  CAF_CHECK_EQUAL(s2[0].rows_spooled, 110);
-  CAF_CHECK_EQUAL(s2[0].spool_rows, 110);
+  CAF_CHECK_EQUAL(s2[0].rows_spooled, 111);
+  CAF_CHECK_EQUAL(s2[0].spool_rows, 111);
   CAF_CHECK_GREATER(s2[0].errors, 0);
   // More arrives during the outage; a revision of a spooled bar too.
   auto rev = make_bar("BTCUSDT", t0 + 15 * minute, 999'000'000, 1);
@@ -276,19 +305,21 @@ CAF_TEST(a database outage spools and replays without losing a row) {
   self->send(storage, std::vector<bar>(bars.begin() + 20, bars.end()));
   self->send(storage, std::vector<bar>{rev});
   auto s3 = flush(storage);
-  CAF_CHECK_EQUAL(s3[0].spool_rows, 121); // 110 + 10 bars + the revision
+  CAF_CHECK_EQUAL(s3[0].spool_rows, 122); // 111 + 10 bars + the revision
   // Back: the spool is replayed in order and emptied.
   set_connections(db, true);
   auto s4 = flush(storage);
   CAF_CHECK(s4[0].connected);
   CAF_CHECK_EQUAL(s4[0].spool_rows, 0);
-  CAF_CHECK_EQUAL(s4[0].rows_written, 10 + 121);
+  CAF_CHECK_EQUAL(s4[0].rows_written, 10 + 122);
   storage::pg_store store{db.settings()};
   storage::candle_query q;
   q.exchange = "binance";
   q.symbol = "BTCUSDT";
   CAF_CHECK_EQUAL(store.load_candles(q), bars);
   CAF_CHECK_EQUAL(db.scalar("SELECT count(*) FROM trades"), "100");
+  CAF_CHECK_EQUAL(
+    db.scalar("SELECT count(*) FROM features WHERE range_pct = 0.25"), "1");
   stop(storage);
   CAF_CHECK_GREATER(metrics->sum("db_errors_total", "connection"), 0.0);
 }
