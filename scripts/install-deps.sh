@@ -10,6 +10,7 @@ packages=(
   libcaf-dev prometheus-cpp-dev libboost-dev libssl-dev openssl
   libpqxx-dev libhiredis-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
   libsimdjson-dev libbenchmark-dev clang-format clang-tidy curl wrk
+  zlib1g-dev linux-perf
   clang-14 libclang-rt-14-dev
   prometheus postgresql-15 postgresql-client-15 redis-server redis-tools
   chromium
