@@ -12,6 +12,8 @@
 
 #include "caf/allowed_unsafe_message_type.hpp"
 
+#include "api/chart_cache.hpp"
+
 #include "messages/bar.hpp"
 #include "messages/indicator_snapshot.hpp"
 #include "messages/timeframe.hpp"
@@ -44,7 +46,15 @@ struct api_call {
   std::size_t limit = 500;
   /// add_symbol: "crypto" or "stock".
   std::string asset_class;
+  /// chart: the worker fills the chart cache with the response (whose
+  /// waiters, the request's responder among them, get it from there).
+  bool fill_chart_cache = false;
 };
+
+/// The chart cache key of a chart call (before its exchange is resolved).
+inline chart_key chart_key_of(const api_call& c) {
+  return chart_key{c.exchange, c.symbol, c.tf, c.start_ms, c.end_ms, c.limit};
+}
 
 /// Closed bars of one instrument with their stored indicators, oldest
 /// first (a WebSocket snapshot). `error_code` (e.g. "unknown_symbol",

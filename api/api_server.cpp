@@ -17,6 +17,7 @@
 
 #include "api/api_messages.hpp"
 #include "api/api_worker.hpp"
+#include "api/chart_cache.hpp"
 #include "api/cors.hpp"
 #include "api/jwt.hpp"
 #include "api/query.hpp"
@@ -101,6 +102,8 @@ struct api_context {
   cors_config cors;
   http_metrics metrics;
   std::atomic<std::size_t> next_worker{0};
+  /// Rendered chart responses, shared with the workers that fill it.
+  std::shared_ptr<chart_cache> charts;
 
   std::mutex mtx;
   caf::actor self;
@@ -365,6 +368,53 @@ server_response static_asset(const web_asset& a, const server_request& req) {
   return res;
 }
 
+/// A worker for a data request; without one (no database) the request is
+/// answered 503 and the result is invalid.
+caf::actor worker_or_refuse(api_context& ctx, const responder& reply) {
+  auto w = ctx.worker();
+  if (!w)
+    reply(
+      error_response(503, "unavailable", "this node runs without a database"));
+  return w;
+}
+
+/// The response carrying a chart body: gzip when the client takes it and
+/// the body has that form. The body is shared, never copied.
+server_response chart_response(const chart_body_ptr& b, bool gzip) {
+  server_response res;
+  res.status = b->status;
+  if (gzip && !b->gzip.empty()) {
+    res.shared_body = std::shared_ptr<const std::string>(b, &b->gzip);
+    res.headers.emplace_back("Content-Encoding", "gzip");
+  } else {
+    res.shared_body = std::shared_ptr<const std::string>(b, &b->json);
+  }
+  res.headers.emplace_back("Vary", "Accept-Encoding");
+  return res;
+}
+
+/// A chart request: from the cache, by joining a fill under way, or by
+/// starting one on a worker.
+void serve_chart(const std::shared_ptr<api_context>& ctx, api_call c,
+  const server_request& req, const responder& reply) {
+  auto key = chart_key_of(c);
+  auto gzip = accepts_gzip(req.header("accept-encoding"));
+  auto now = chart_cache_clock_ms();
+  if (auto b = ctx->charts->find(key, now)) {
+    reply(chart_response(b, gzip));
+    return;
+  }
+  auto w = worker_or_refuse(*ctx, reply);
+  if (!w)
+    return;
+  auto waiter = [reply, gzip](
+                  const chart_body_ptr& b) { reply(chart_response(b, gzip)); };
+  if (!ctx->charts->join(key, std::move(waiter), now))
+    return;
+  c.fill_chart_cache = true;
+  caf::anon_send(w, std::move(c), reply);
+}
+
 /// Handles one request on an I/O thread.
 void handle(const std::shared_ptr<api_context>& ctx, const server_request& req,
   const responder& reply) {
@@ -477,13 +527,15 @@ void handle(const std::shared_ptr<api_context>& ctx, const server_request& req,
     reply(std::move(*res));
     return;
   }
-  auto w = ctx->worker();
-  if (!w) {
-    reply(
-      error_response(503, "unavailable", "this node runs without a database"));
+  auto& c = std::get<api_call>(call);
+  if (c.what == api_call::kind::chart && ctx->charts) {
+    serve_chart(ctx, std::move(c), req, reply);
     return;
   }
-  caf::anon_send(w, std::get<api_call>(std::move(call)), reply);
+  auto w = worker_or_refuse(*ctx, reply);
+  if (!w)
+    return;
+  caf::anon_send(w, std::move(c), reply);
 }
 
 /// Accepts or refuses a WebSocket upgrade on an I/O thread.
@@ -562,6 +614,7 @@ caf::actor spawn_worker(api_actor* self) {
   // collector supervisor.
   wo.collectors = caf::actor_cast<caf::actor>(self);
   wo.metrics = o.metrics;
+  wo.charts = self->state.ctx->charts;
   auto w = spawn_api_worker(self->system(), std::move(wo));
   self->monitor(w);
   return w;
@@ -697,6 +750,7 @@ caf::behavior api(api_actor* self, api_options opts) {
   rl.max_clients = static_cast<std::size_t>(a.rate_limit_clients);
   ctx->limiter = std::make_unique<rate_limiter>(rl);
   ctx->self = caf::actor_cast<caf::actor>(self);
+  ctx->charts = std::make_shared<chart_cache>(ctx->opts.chart_cache);
   init.ctx = ctx;
   if (ctx->opts.database)
     for (std::size_t i = 0; i < std::max<std::size_t>(1, ctx->opts.workers);
@@ -787,9 +841,15 @@ caf::behavior api(api_actor* self, api_options opts) {
         caf::anon_send(dest, std::move(cmd));
     },
     [self](std::vector<messages::bar>& xs) {
+      auto& charts = *self->state.ctx->charts;
+      for (const auto& b : xs)
+        charts.on_bar(b);
       self->send(self->state.ctx->ws(), std::move(xs));
     },
     [self](std::vector<messages::indicator_snapshot>& xs) {
+      auto& charts = *self->state.ctx->charts;
+      for (const auto& x : xs)
+        charts.on_indicators(x);
       self->send(self->state.ctx->ws(), std::move(xs));
     },
     [](const messages::quality_report&) {

@@ -10,8 +10,11 @@
 // Requests are routed on the I/O threads (api/routes.hpp): parsing, CORS,
 // JWT checks, the per-client rate limit and parameter validation happen
 // there without blocking; database work goes to a worker with the
-// request's responder, so no thread waits for another. Workers and the
-// broadcaster are restarted when they die.
+// request's responder, so no thread waits for another. Chart responses are
+// served from a rendered-response cache on the I/O thread when they can be
+// (api/chart_cache.hpp); the closed bars and indicators this actor
+// receives keep it fresh. Workers and the broadcaster are restarted when
+// they die.
 
 #include <cstddef>
 #include <cstdint>
@@ -21,6 +24,7 @@
 #include "caf/actor.hpp"
 #include "caf/fwd.hpp"
 
+#include "api/chart_cache.hpp"
 #include "config/config.hpp"
 #include "storage/pg_settings.hpp"
 #include "storage/redis_client.hpp"
@@ -49,6 +53,8 @@ struct api_options {
   caf::actor storage;
   /// Wall clock in ms (default: the system clock).
   std::function<std::int64_t()> now_ms;
+  /// The rendered chart responses (api/chart_cache.hpp).
+  chart_cache_options chart_cache;
 };
 
 /// Spawns the API. It starts serving at once; a port it cannot bind makes

@@ -12,6 +12,7 @@
 #include "caf/stateful_actor.hpp"
 
 #include "api/api_messages.hpp"
+#include "api/chart_cache.hpp"
 #include "api/rest_format.hpp"
 #include "messages/type_ids.hpp"
 #include "monitoring/logging.hpp"
@@ -113,7 +114,10 @@ struct api_worker_state {
     }
   }
 
-  net::server_response handle(api_call c) {
+  /// Answers a call. A chart also leaves the bars and indicators it was
+  /// rendered from in `read_bars` and `read_indicators` when given.
+  net::server_response handle(api_call c, std::vector<bar>* read_bars = nullptr,
+    std::vector<indicator_snapshot>* read_indicators = nullptr) {
     using kind = api_call::kind;
     switch (c.what) {
       case kind::symbols:
@@ -129,7 +133,13 @@ struct api_worker_state {
         if (c.what == kind::klines)
           return json_body(klines_json(r.bars));
         auto ind = indicators_for(c, r.bars);
-        return json_body(chart_json(c.exchange, c.symbol, c.tf, r.bars, ind));
+        auto res
+          = json_body(chart_json(c.exchange, c.symbol, c.tf, r.bars, ind));
+        if (read_bars != nullptr)
+          *read_bars = std::move(r.bars);
+        if (read_indicators != nullptr)
+          *read_indicators = std::move(ind);
+        return res;
       }
       case kind::quality:
         return quality(c);
@@ -206,6 +216,8 @@ struct api_worker_state {
     } catch (const std::exception& e) {
       return error(503, "unavailable", e.what());
     }
+    if (opts.charts)
+      opts.charts->clear();
     if (!changed)
       return error(404, "unknown_symbol",
         "no active symbol '" + c.symbol + "' on exchange '" + c.exchange + "'");
@@ -250,6 +262,29 @@ struct api_worker_state {
     return out;
   }
 
+  /// Renders a chart for the chart cache and completes its fill (which
+  /// answers every request waiting for it).
+  void fill_chart(api_call c) {
+    auto key = chart_key_of(c);
+    std::vector<bar> bars;
+    std::vector<indicator_snapshot> ind;
+    auto body = std::make_shared<chart_body>();
+    try {
+      auto res = handle(std::move(c), &bars, &ind);
+      body->status = res.status;
+      body->json = std::move(res.body);
+      if (body->status == 200)
+        if (auto z = gzip_compress(body->json))
+          body->gzip = std::move(*z);
+    } catch (const std::exception& e) {
+      body->status = 500;
+      body->json = error_json("internal_error", e.what());
+      bars.clear();
+      ind.clear();
+    }
+    opts.charts->complete(key, body, bars, ind, chart_cache_clock_ms());
+  }
+
   void flush_metrics() {
     if (reader) {
       auto s = reader->take_stats();
@@ -283,6 +318,11 @@ caf::behavior api_worker(
     messages::flush_timer_atom_v);
   return {
     [self](api_call& c, net::responder& r) {
+      if (c.fill_chart_cache && self->state.opts.charts) {
+        // The responder waits in the fill with the others.
+        self->state.fill_chart(std::move(c));
+        return;
+      }
       net::server_response res;
       try {
         res = self->state.handle(std::move(c));

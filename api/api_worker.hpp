@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 
 #include "caf/actor.hpp"
 #include "caf/fwd.hpp"
@@ -15,6 +16,8 @@
 #include "storage/history.hpp"
 
 namespace csp::api {
+
+class chart_cache;
 
 /// Settings of an api_worker.
 struct api_worker_options {
@@ -29,10 +32,15 @@ struct api_worker_options {
   std::size_t max_export_rows = 100'000;
   /// How often metrics are sent.
   std::int64_t metrics_flush_ms = 1'000;
+  /// The API's chart response cache: filled by chart calls marked
+  /// fill_chart_cache, cleared by admin symbol changes (may be null).
+  std::shared_ptr<chart_cache> charts;
 };
 
 /// Spawns a detached worker. Protocol:
-/// - `(api_call, net::responder)` -> answers the responder (JSON or CSV).
+/// - `(api_call, net::responder)` -> answers the responder (JSON or CSV);
+///   a chart call marked fill_chart_cache completes the chart cache's fill
+///   instead, which answers every request waiting for it.
 /// - `(snapshot_atom, std::string exchange, std::string symbol, timeframe,
 ///   std::size_t n)` -> bar_history: the newest n closed bars and their
 ///   stored indicators (exchange empty: resolved from the symbol).

@@ -66,6 +66,11 @@ struct stream_state {
   std::optional<bar> forming;
   std::optional<indicator_snapshot> forming_ind;
   std::set<std::uint64_t> subscribers;
+  /// Subscriptions (connection, subscription id) waiting for the stream's
+  /// snapshot read; one read per stream answers all of them.
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> snapshot_waiters;
+  /// Whether a snapshot read of the stream is under way.
+  bool snapshot_reading = false;
 };
 
 /// A bar waiting briefly for its indicator snapshot (which the shard sends
@@ -127,7 +132,7 @@ void drain(broadcaster_state& st, std::uint64_t id) {
   auto room = st.opts.socket_queue > queued ? st.opts.socket_queue - queued : 0;
   if (room > 0)
     for (auto& msg : c.box.take(room, st.now()))
-      c.peer->send(std::move(msg));
+      c.peer->send(std::move(msg)); // shared, not copied
   if (c.box.pending() > 0)
     st.backlog.insert(id);
   else
@@ -165,7 +170,7 @@ void drop_slow(broadcaster_state& st, std::uint64_t id) {
 
 /// Queues a reliable message (ack, error, snapshot); false when the client
 /// was dropped as too slow.
-bool reliable(broadcaster_state& st, std::uint64_t id, std::string msg) {
+bool reliable(broadcaster_state& st, std::uint64_t id, ws_payload msg) {
   auto i = st.conns.find(id);
   if (i == st.conns.end())
     return false;
@@ -176,16 +181,24 @@ bool reliable(broadcaster_state& st, std::uint64_t id, std::string msg) {
   return true;
 }
 
+/// Same, for a message of this client alone.
+bool reliable(broadcaster_state& st, std::uint64_t id, std::string msg) {
+  return reliable(st, id, std::make_shared<const std::string>(std::move(msg)));
+}
+
 /// Offers one bar update to every subscriber of its stream.
 void emit(broadcaster_state& st, const bar& b, const indicator_snapshot* ind) {
   auto s = st.streams.find(key_of(b));
   if (s == st.streams.end() || s->second.subscribers.empty())
     return;
-  std::optional<std::string> native;
-  std::optional<std::string> binance;
+  // Rendered once per dialect and shared by every outbox.
+  ws_payload native;
+  ws_payload binance;
   auto now = st.now();
+  double sent = 0;
   std::vector<std::uint64_t> slow;
   std::vector<std::uint64_t> touched;
+  touched.reserve(s->second.subscribers.size());
   for (auto id : s->second.subscribers) {
     auto ci = st.conns.find(id);
     if (ci == st.conns.end())
@@ -201,30 +214,32 @@ void emit(broadcaster_state& st, const bar& b, const indicator_snapshot* ind) {
           {b, ind != nullptr ? std::optional{*ind} : std::nullopt});
       continue;
     }
-    const std::string* payload = nullptr;
+    ws_payload* payload = nullptr;
     if (sub.dialect == ws_dialect::native) {
       if (!native)
-        native = native_bar_update(b, ind);
-      payload = &*native;
+        native = std::make_shared<const std::string>(native_bar_update(b, ind));
+      payload = &native;
     } else {
       if (!binance)
-        binance = binance_kline_event(b, now);
-      payload = &*binance;
+        binance
+          = std::make_shared<const std::string>(binance_kline_event(b, now));
+      payload = &binance;
     }
     if (b.closed) {
       if (!c.box.push_closed(sub.id, b.open_time_ms, *payload)) {
         slow.push_back(id);
         continue;
       }
-      st.count_sent(b.symbol, 1);
+      sent += 1;
     } else {
       auto replaced = c.box.conflated() + c.box.dropped_stale();
       c.box.push_forming(sub.id, b.open_time_ms, *payload, now);
       auto lost = c.box.conflated() + c.box.dropped_stale() - replaced;
-      st.count_sent(b.symbol, 1.0 - static_cast<double>(lost));
+      sent += 1.0 - static_cast<double>(lost);
     }
     touched.push_back(id);
   }
+  st.count_sent(b.symbol, sent);
   for (auto id : slow)
     drop_slow(st, id);
   for (auto id : touched)
@@ -290,7 +305,7 @@ void release_waiting(broadcaster_state& st, std::int64_t max_wait_ms) {
 /// The snapshot of `key` for a client: the stored bars completed with the
 /// newest ones in memory.
 std::string make_snapshot(broadcaster_state& st, const ws_stream& key,
-  bar_history& h, const std::string& exchange) {
+  const bar_history& h, const std::string& exchange) {
   auto& s = st.streams[key];
   std::map<std::int64_t, bar_entry> merged;
   std::map<std::int64_t, indicator_snapshot> inds;
@@ -325,8 +340,12 @@ std::string make_snapshot(broadcaster_state& st, const ws_stream& key,
   return native_snapshot(exchange, key.symbol, key.tf, closed, forming, ind);
 }
 
+/// Completes subscription `sub_id` of `conn_id` with the stream's stored
+/// history `h`; `native` is the native snapshot rendered from it, made on
+/// first use and shared by every subscription the same read answers.
 void on_snapshot(broadcaster_actor* self, std::uint64_t conn_id,
-  const ws_stream& key, std::uint64_t sub_id, bar_history h) {
+  const ws_stream& key, std::uint64_t sub_id, const bar_history& h,
+  ws_payload& native) {
   auto& st = self->state;
   auto ci = st.conns.find(conn_id);
   if (ci == st.conns.end())
@@ -353,8 +372,10 @@ void on_snapshot(broadcaster_actor* self, std::uint64_t conn_id,
   auto exchange = !h.exchange.empty() ? h.exchange : st.streams[key].exchange;
   std::int64_t last_open = -1;
   if (sub.dialect == ws_dialect::native) {
-    auto snap = make_snapshot(st, key, h, exchange);
-    if (!reliable(st, conn_id, std::move(snap)))
+    if (!native)
+      native = std::make_shared<const std::string>(
+        make_snapshot(st, key, h, exchange));
+    if (!reliable(st, conn_id, native))
       return;
     if (!h.bars.empty())
       last_open = h.bars.back().open_time_ms;
@@ -379,6 +400,39 @@ void on_snapshot(broadcaster_actor* self, std::uint64_t conn_id,
     }
   }
   drain(st, conn_id);
+}
+
+/// Answers every subscription waiting for the snapshot of `key` with `h`.
+void answer_snapshot_waiters(
+  broadcaster_actor* self, const ws_stream& key, const bar_history& h) {
+  auto& s = self->state.streams[key];
+  s.snapshot_reading = false;
+  auto waiters = std::move(s.snapshot_waiters);
+  s.snapshot_waiters.clear();
+  ws_payload native;
+  for (auto& [conn_id, sub_id] : waiters)
+    on_snapshot(self, conn_id, key, sub_id, h, native);
+}
+
+/// Asks a worker for the stored history of `key`, once for every
+/// subscription waiting for it. Subscriptions arriving during the read join
+/// it: what closes meanwhile reaches them from the stream's recent bars (in
+/// the snapshot) or as held closed bars.
+void read_snapshot(broadcaster_actor* self, const ws_stream& key) {
+  auto& st = self->state;
+  st.streams[key].snapshot_reading = true;
+  auto worker = st.opts.workers[st.next_worker++ % st.opts.workers.size()];
+  self
+    ->request(worker, std::chrono::seconds{10}, messages::snapshot_atom_v,
+      std::string{}, key.symbol, key.tf, st.opts.snapshot_bars)
+    .then(
+      [self, key](bar_history& h) { answer_snapshot_waiters(self, key, h); },
+      [self, key](caf::error& err) {
+        bar_history h;
+        h.error_code = "unavailable";
+        h.error = self->system().render(err);
+        answer_snapshot_waiters(self, key, h);
+      });
 }
 
 void handle_request(
@@ -438,24 +492,14 @@ void handle_request(
   for (auto& [key, sub_id] : started) {
     if (st.opts.workers.empty()) {
       bar_history none;
-      on_snapshot(self, conn_id, key, sub_id, std::move(none));
+      ws_payload native;
+      on_snapshot(self, conn_id, key, sub_id, none, native);
       continue;
     }
-    auto worker = st.opts.workers[st.next_worker++ % st.opts.workers.size()];
-    auto k = key;
-    auto id = sub_id;
-    self
-      ->request(worker, std::chrono::seconds{10}, messages::snapshot_atom_v,
-        std::string{}, key.symbol, key.tf, st.opts.snapshot_bars)
-      .then(
-        [self, conn_id, k, id](
-          bar_history& h) { on_snapshot(self, conn_id, k, id, std::move(h)); },
-        [self, conn_id, k, id](caf::error& err) {
-          bar_history h;
-          h.error_code = "unavailable";
-          h.error = self->system().render(err);
-          on_snapshot(self, conn_id, k, id, std::move(h));
-        });
+    auto& s = st.streams[key];
+    s.snapshot_waiters.emplace_back(conn_id, sub_id);
+    if (!s.snapshot_reading)
+      read_snapshot(self, key);
   }
 }
 

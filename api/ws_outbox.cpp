@@ -10,13 +10,13 @@ ws_outbox::ws_outbox(outbox_options options) : options_(options) {
   // Nothing else.
 }
 
-bool ws_outbox::push_reliable(std::string payload) {
+bool ws_outbox::push_reliable(ws_payload payload) {
   reliable_.push_back(std::move(payload));
   return reliable_.size() <= options_.max_pending;
 }
 
 bool ws_outbox::push_closed(
-  std::uint64_t sub, std::int64_t open_time_ms, std::string payload) {
+  std::uint64_t sub, std::int64_t open_time_ms, ws_payload payload) {
   auto& s = subs_[sub];
   if (!s.closed_open_ms || *s.closed_open_ms < open_time_ms)
     s.closed_open_ms = open_time_ms;
@@ -29,7 +29,7 @@ bool ws_outbox::push_closed(
 }
 
 void ws_outbox::push_forming(std::uint64_t sub, std::int64_t open_time_ms,
-  std::string payload, std::int64_t now_ms) {
+  ws_payload payload, std::int64_t now_ms) {
   auto& s = subs_[sub];
   if ((s.closed_open_ms && open_time_ms <= *s.closed_open_ms)
     || (s.held && open_time_ms < s.held_open_ms)) {
@@ -46,8 +46,8 @@ void ws_outbox::push_forming(std::uint64_t sub, std::int64_t open_time_ms,
   s.held_open_ms = open_time_ms;
 }
 
-std::vector<std::string> ws_outbox::take(std::size_t max, std::int64_t now_ms) {
-  std::vector<std::string> out;
+std::vector<ws_payload> ws_outbox::take(std::size_t max, std::int64_t now_ms) {
+  std::vector<ws_payload> out;
   while (out.size() < max && !reliable_.empty()) {
     out.push_back(std::move(reliable_.front()));
     reliable_.pop_front();
@@ -68,7 +68,7 @@ std::vector<std::string> ws_outbox::take(std::size_t max, std::int64_t now_ms) {
     if (out.size() == max)
       break;
     auto& s = subs_[entry.second];
-    out.push_back(std::move(*s.held));
+    out.push_back(std::move(s.held));
     s.held.reset();
     --held_count_;
     s.last_sent_ms = now_ms;

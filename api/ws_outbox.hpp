@@ -7,11 +7,16 @@
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 namespace csp::api {
+
+/// One message text, shared by every outbox (and socket queue) it goes to:
+/// a bar update is rendered once and fanned out without copies.
+using ws_payload = std::shared_ptr<const std::string>;
 
 /// Limits of one connection's outbox.
 struct outbox_options {
@@ -34,26 +39,46 @@ public:
   /// Queues a message that must never be dropped (ack, snapshot, error).
   /// Returns false when more than `max_pending` such messages wait: the
   /// caller disconnects the client as a slow consumer.
-  bool push_reliable(std::string payload);
+  bool push_reliable(ws_payload payload);
+
+  /// Same, for a message of this client alone.
+  bool push_reliable(std::string payload) {
+    return push_reliable(
+      std::make_shared<const std::string>(std::move(payload)));
+  }
 
   /// Queues the closed bar of subscription `sub` opening at
   /// `open_time_ms`, like push_reliable. A waiting forming update of `sub`
   /// opening at or before `open_time_ms` is dropped: the closed bar
   /// supersedes it.
   bool push_closed(
-    std::uint64_t sub, std::int64_t open_time_ms, std::string payload);
+    std::uint64_t sub, std::int64_t open_time_ms, ws_payload payload);
+
+  /// Same, for a message of this client alone.
+  bool push_closed(
+    std::uint64_t sub, std::int64_t open_time_ms, std::string payload) {
+    return push_closed(sub, open_time_ms,
+      std::make_shared<const std::string>(std::move(payload)));
+  }
 
   /// Offers a forming-bar update of `sub`. It replaces a waiting one
   /// (counted in conflated()); it is dropped (counted in dropped_stale())
   /// when its bar opens at or before a closed bar already queued or sent
   /// for `sub`, or before the waiting update's bar.
   void push_forming(std::uint64_t sub, std::int64_t open_time_ms,
-    std::string payload, std::int64_t now_ms);
+    ws_payload payload, std::int64_t now_ms);
+
+  /// Same, for a message of this client alone.
+  void push_forming(std::uint64_t sub, std::int64_t open_time_ms,
+    std::string payload, std::int64_t now_ms) {
+    push_forming(sub, open_time_ms,
+      std::make_shared<const std::string>(std::move(payload)), now_ms);
+  }
 
   /// Up to `max` payloads ready at `now_ms`: waiting reliable and closed
   /// ones first in arrival order, then due forming updates, longest due
   /// first (ties by subscription).
-  std::vector<std::string> take(std::size_t max, std::int64_t now_ms);
+  std::vector<ws_payload> take(std::size_t max, std::int64_t now_ms);
 
   /// When the earliest waiting forming update becomes due (possibly in the
   /// past), or nullopt when none waits. Reliable messages are always due.
@@ -81,7 +106,7 @@ private:
     /// When the last forming update was handed out.
     std::optional<std::int64_t> last_sent_ms;
     /// The waiting forming update, if any.
-    std::optional<std::string> held;
+    ws_payload held;
     std::int64_t held_open_ms = 0;
     /// When the waiting update (or the one it replaced) arrived.
     std::int64_t held_since_ms = 0;
@@ -94,7 +119,7 @@ private:
   };
 
   outbox_options options_;
-  std::deque<std::string> reliable_;
+  std::deque<ws_payload> reliable_;
   std::map<std::uint64_t, subscription> subs_;
   std::size_t held_count_ = 0;
   std::uint64_t conflated_ = 0;

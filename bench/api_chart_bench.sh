@@ -8,7 +8,8 @@
 # database, so the chart has 500 closed bars with indicators at once; the
 # first chart request misses Redis, reads PostgreSQL and refills the cache,
 # every later one is a cache hit (500 bars from Redis, their indicators from
-# PostgreSQL).
+# PostgreSQL; with the API's chart response cache, the rendered body). The
+# chart is measured plain and with Accept-Encoding: gzip.
 #
 # Usage: bench/api_chart_bench.sh [build-dir]
 # Environment: CSP_BENCH_DURATION_S (per wrk run, default 20),
@@ -120,16 +121,21 @@ done = function(summary, latency, requests)
 end
 LUA
 
-run_wrk() { # label url connections
+run_wrk() { # label url connections [extra wrk arguments...]
   local threads=2
   [ "$3" -lt 2 ] && threads=1
-  echo "-- $1, $3 connection(s): wrk -t$threads -c$3 -d${duration}s --timeout 5s -s report.lua $2"
-  wrk -t"$threads" -c"$3" -d"${duration}s" --timeout 5s -s "$work/report.lua" "$2" \
+  echo "-- $1, $3 connection(s): wrk -t$threads -c$3 -d${duration}s --timeout 5s ${*:4} -s report.lua $2"
+  wrk -t"$threads" -c"$3" -d"${duration}s" --timeout 5s "${@:4}" -s "$work/report.lua" "$2" \
     | grep -E 'RESULT|Requests/sec'
 }
 
 echo "== machine: $(nproc) CPUs, $(lscpu | sed -n 's/^Model name: *//p'), load $(cut -d' ' -f1-3 /proc/loadavg)"
 for c in $conns; do run_wrk "chart 500 bars" "$chart" "$c"; done
+gz_size=$(curl -s -H 'Accept-Encoding: gzip' "$chart" | wc -c)
+echo "== the same chart with Accept-Encoding: gzip = $gz_size bytes"
+for c in $conns; do
+  run_wrk "chart 500 bars, gzip" "$chart" "$c" -H "Accept-Encoding: gzip"
+done
 for c in $conns; do run_wrk "symbols" "$base/api/v1/symbols" "$c"; done
 # The server alone: a body built in memory (the 198 KB chart library), and
 # the health check (no worker, a few hundred bytes).

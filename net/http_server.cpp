@@ -21,6 +21,7 @@
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
+#include <boost/beast/http/span_body.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
@@ -545,18 +546,23 @@ private:
   }
 
   void write(server_response r) {
-    auto res = std::make_shared<http::response<http::string_body>>(
+    // The body is referenced, not copied: a shared one stays shared.
+    auto body = r.shared_body
+      ? std::move(r.shared_body)
+      : std::make_shared<const std::string>(std::move(r.body));
+    auto res = std::make_shared<http::response<http::span_body<const char>>>(
       static_cast<http::status>(r.status), version_);
     res->set(http::field::server, "csp");
     res->set(http::field::content_type, r.content_type);
     for (auto& [k, v] : r.headers)
       res->set(k, v);
-    res->body() = std::move(r.body);
+    res->body()
+      = http::span_body<const char>::value_type{body->data(), body->size()};
     res->keep_alive(keep_alive_ && !r.close);
     res->prepare_payload();
     stream_.expires_after(srv_.opts.read_timeout);
     http::async_write(stream_, *res,
-      [self = shared_from_this(), res](error_code ec, std::size_t) {
+      [self = shared_from_this(), res, body](error_code ec, std::size_t) {
         if (ec || !res->keep_alive()) {
           self->shutdown();
           return;

@@ -49,6 +49,9 @@ struct server_response {
   header_list headers;
   /// Close the connection after this response.
   bool close = false;
+  /// When set, sent instead of `body` without a copy (a body shared by
+  /// many responses, e.g. a cached one); it must not change.
+  std::shared_ptr<const std::string> shared_body;
 };
 
 /// Builds an error response from a status, a stable code and a message.

@@ -37,6 +37,8 @@
 #include "actors/binance_klines.hpp"
 #include "api/api_server.hpp"
 #include "api/jwt.hpp"
+#include "storage/cache_store.hpp"
+#include "tests/api/api_test_support.hpp"
 #include "messages/type_ids.hpp"
 #include "monitoring/metrics.hpp"
 #include "storage/cache_layout.hpp"
@@ -366,6 +368,80 @@ CAF_TEST(charts serve the stored bars with their indicators) {
   auto empty = get(port, "/api/v1/charts/BTCUSDT?timeframe=1d");
   CAF_CHECK_EQUAL(empty.status, 200u);
   CAF_CHECK(empty.j()["bars"].empty());
+}
+
+CAF_TEST(a cached chart follows closed bars and revisions) {
+  auto port = start();
+  const std::string chart = "/api/v1/charts/BTCUSDT?timeframe=1h&limit=5";
+  auto first = get(port, chart);
+  CAF_REQUIRE_EQUAL(first.status, 200u);
+  CAF_REQUIRE_EQUAL(first.j()["bars"].size(), 5u);
+  CAF_CHECK_EQUAL(decoded(first.j()["bars"][4]), bars[29]);
+  // The cached body equals a read nothing cached (another key).
+  auto uncached = get(port, chart + "&exchange=binance");
+  auto cached = get(port, chart);
+  CAF_CHECK_EQUAL(cached.body, uncached.body);
+  CAF_CHECK_EQUAL(cached.headers["Vary"], "Accept-Encoding");
+  // Storage gets bar 30 the way the writers store it, the API hears of it
+  // as from a processing shard; the next response includes it with its
+  // indicators (it would not if the cache were not dropped).
+  storage::cache_store redis{test::redis_test_options(),
+    storage::cache_store_options{prefix}, [] { return t0; }};
+  CAF_REQUIRE(redis.connect_and_refill());
+  auto store_bars = [&](const std::vector<bar>& xs) {
+    storage::copy_batch cb;
+    cb.table = storage::table_kind::candles;
+    storage::copy_batch ib;
+    ib.table = storage::table_kind::indicators;
+    for (const auto& b : xs) {
+      storage::append_candle(cb, b);
+      storage::append_indicators(ib, make_ind(b));
+    }
+    store.write(cb);
+    store.write(ib);
+    CAF_REQUIRE(redis.put(xs));
+  };
+  caf::scoped_actor self{sys};
+  auto announce = [&](const std::vector<bar>& xs) {
+    std::vector<indicator_snapshot> inds;
+    for (const auto& b : xs)
+      inds.push_back(make_ind(b));
+    self->send(apis.front(), xs);
+    self->send(apis.front(), inds);
+    // Answered after both (one sender's messages arrive in order).
+    self->request(apis.front(), 10s, caf::get_atom_v)
+      .receive(
+        [](std::uint16_t) {}, [&](caf::error& e) { CAF_FAIL(sys.render(e)); });
+  };
+  auto b30 = make_bar(30);
+  store_bars({b30});
+  announce({b30});
+  auto after = get(port, chart);
+  CAF_REQUIRE_EQUAL(after.status, 200u);
+  CAF_REQUIRE_EQUAL(after.j()["bars"].size(), 5u);
+  CAF_CHECK_EQUAL(decoded(after.j()["bars"][4]), b30);
+  CAF_CHECK_EQUAL(after.j()["bars"][4]["indicators"]["vwap"].get<double>(),
+    make_ind(b30).get(indicator::vwap));
+  CAF_CHECK_EQUAL(decoded(after.j()["bars"][0]), bars[26]);
+  // A revision of an older bar.
+  auto revised = bars[28];
+  revised.revision = 1;
+  revised.close.units += 77'000'000;
+  revised.trade_count += 3;
+  store_bars({revised});
+  announce({revised});
+  auto rev = get(port, chart);
+  CAF_REQUIRE_EQUAL(rev.status, 200u);
+  CAF_REQUIRE_EQUAL(rev.j()["bars"].size(), 5u);
+  CAF_CHECK_EQUAL(decoded(rev.j()["bars"][2]), revised);
+  // gzip for a client that takes it: the same JSON.
+  auto gz = get(port, chart, {{"Accept-Encoding", "gzip, br"}});
+  CAF_REQUIRE_EQUAL(gz.status, 200u);
+  CAF_CHECK_EQUAL(gz.headers["Content-Encoding"], "gzip");
+  CAF_CHECK_EQUAL(api_test::gunzip(gz.body), rev.body);
+  auto plain = get(port, chart, {{"Accept-Encoding", "gzip;q=0"}});
+  CAF_CHECK_EQUAL(plain.headers.count("Content-Encoding"), 0u);
+  CAF_CHECK_EQUAL(plain.body, rev.body);
 }
 
 CAF_TEST(klines are Binance arrays of the stored bars) {

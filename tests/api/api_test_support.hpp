@@ -11,6 +11,7 @@
 #include <vector>
 
 #include <nlohmann/json.hpp>
+#include <zlib.h>
 
 #include "caf/test/unit_test.hpp"
 
@@ -26,6 +27,29 @@ inline nlohmann::json parse(const std::string& text) {
   if (j.is_discarded())
     CAF_FAIL("not JSON: " << text);
   return j;
+}
+
+/// `z` (a gzip stream) inflated; fails the test when it is not gzip.
+inline std::string gunzip(const std::string& z) {
+  z_stream s{};
+  if (inflateInit2(&s, 15 + 16) != Z_OK)
+    CAF_FAIL("inflateInit2 failed");
+  std::string out;
+  std::string chunk(65'536, '\0');
+  // zlib's interface is not const-correct; it does not write the input.
+  s.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(z.data())); // NOLINT
+  s.avail_in = static_cast<uInt>(z.size());
+  int rc = Z_OK;
+  while (rc == Z_OK) {
+    s.next_out = reinterpret_cast<Bytef*>(chunk.data()); // NOLINT
+    s.avail_out = static_cast<uInt>(chunk.size());
+    rc = inflate(&s, Z_NO_FLUSH);
+    out.append(chunk.data(), chunk.size() - s.avail_out);
+  }
+  inflateEnd(&s);
+  if (rc != Z_STREAM_END)
+    CAF_FAIL("not a complete gzip stream");
+  return out;
 }
 
 /// A closed 1m BTCUSDT bar opening at `open_ms` with prices around `base`

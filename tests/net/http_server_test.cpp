@@ -5,6 +5,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <future>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -109,7 +110,7 @@ server_handlers echo_handlers(std::vector<responder>& kept, std::mutex& mtx) {
         res.body = "later";
         res.content_type = "text/plain";
         r(res);
-        r(server_response{500, "text/plain", "second", {}, false});
+        r(server_response{500, "text/plain", "second", {}, false, nullptr});
       }}.detach();
       return;
     }
@@ -126,6 +127,17 @@ server_handlers echo_handlers(std::vector<responder>& kept, std::mutex& mtx) {
     }
     if (req.target == "/throw")
       throw std::runtime_error("handler failed");
+    if (req.target == "/shared") {
+      // One body for every response; `body` is ignored when it is set.
+      static const auto body = std::make_shared<const std::string>(
+        std::string(100'000, 'x') + "end");
+      server_response res;
+      res.content_type = "text/plain";
+      res.body = "not sent";
+      res.shared_body = body;
+      r(std::move(res));
+      return;
+    }
     nlohmann::json j{{"method", req.method}, {"target", req.target},
       {"body", req.body}, {"x_test", std::string{req.header("x-test")}},
       {"remote", req.remote_address}};
@@ -182,6 +194,17 @@ CAF_TEST(a request reaches the handler and its response the client) {
   CAF_CHECK_EQUAL(j["body"], "abcde");
   CAF_CHECK_EQUAL(j["x_test"], "hello");
   CAF_CHECK_EQUAL(j["remote"], "127.0.0.1");
+}
+
+CAF_TEST(a shared body is sent as it is to every request) {
+  client c{port};
+  for (int i = 0; i < 3; ++i) {
+    auto res = c.get("/shared");
+    CAF_CHECK_EQUAL(res.result_int(), 200U);
+    CAF_CHECK_EQUAL(res.body().size(), 100'003U);
+    CAF_CHECK_EQUAL(res.body().substr(res.body().size() - 4), "xend");
+    CAF_CHECK_EQUAL(res[http::field::content_length], "100003");
+  }
 }
 
 CAF_TEST(keep - alive serves several requests on one connection) {
