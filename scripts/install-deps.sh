@@ -22,7 +22,7 @@ case "${1:-}" in
   --build) ;;
   "")
     packages+=(
-      openssl clang-format clang-tidy curl wrk
+      openssl clang-format clang-tidy curl wrk linux-perf
       clang-14 libclang-rt-14-dev
       prometheus prometheus-alertmanager prometheus-postgres-exporter
       prometheus-redis-exporter python3 python3-yaml
