@@ -44,14 +44,30 @@ std::int64_t wall_ms() {
   return wall_ns() / 1'000'000;
 }
 
-/// Parsed frames handed from the I/O thread to the actor in bulk: the
-/// actor is notified only when the inbox turns non-empty, so under load it
-/// drains many frames per message.
+/// Parsed frames handed from the I/O thread to the actor in bulk; `wake`
+/// decides when the actor is notified, and the actor's flush tick drains
+/// whatever it leaves waiting.
 struct inbox {
+  explicit inbox(inbox_wakeup w) : wake(w) {}
+
   std::mutex mtx;
   std::vector<parse_result> items;
-  bool notified = false;
+  inbox_wakeup wake;
   std::atomic<std::int64_t> last_frame_ns{0};
+
+  /// Appends one frame; true when the actor is to be notified.
+  bool push(const parse_result& res, std::int64_t now_ns) {
+    std::lock_guard<std::mutex> guard{mtx};
+    items.push_back(res);
+    return wake.on_push(items.size(), now_ns);
+  }
+
+  /// Takes every frame.
+  void take(std::vector<parse_result>& out, std::int64_t now_ns) {
+    std::lock_guard<std::mutex> guard{mtx};
+    out.swap(items);
+    wake.on_drain(now_ns);
+  }
 };
 
 struct symbol_state {
@@ -260,7 +276,10 @@ void connect(self_ptr self, const impl_ptr& st) {
     symbols_in_target(st->ws_base.target, st->url_symbols));
   auto u = st->ws_base;
   u.target = combined_stream_target(st->ws_base.target, st->url_symbols);
-  auto box = std::make_shared<inbox>();
+  auto box = std::make_shared<inbox>(
+    inbox_wakeup{static_cast<std::size_t>(
+                   std::max<std::int64_t>(st->opts.inbox_notify_count, 1)),
+      st->opts.inbox_notify_interval_us * 1'000});
   st->box = box;
   auto addr = caf::actor_cast<caf::actor_addr>(self);
   auto gen = st->gen;
@@ -279,14 +298,7 @@ void connect(self_ptr self, const impl_ptr& st) {
     else if (res.status == parse_status::subscription_result
       || res.status == parse_status::other_event)
       return;
-    bool notify = false;
-    {
-      std::lock_guard<std::mutex> guard{box->mtx};
-      box->items.push_back(res);
-      notify = !box->notified;
-      box->notified = true;
-    }
-    if (notify)
+    if (box->push(res, now))
       caf::anon_send(
         caf::actor_cast<caf::actor>(addr), ws_data_atom::value, gen);
   };
@@ -431,12 +443,9 @@ void on_backfill_reply(self_ptr self, const impl_ptr& st, int status,
 
 void drain(self_ptr self, const impl_ptr& st) {
   std::vector<parse_result> items;
-  {
-    std::lock_guard<std::mutex> guard{st->box->mtx};
-    items.swap(st->box->items);
-    st->box->notified = false;
-  }
-  auto now_ms = wall_ms();
+  auto now_ns = wall_ns();
+  st->box->take(items, now_ns);
+  auto now_ms = now_ns / 1'000'000;
   bool new_gaps = false;
   for (auto& res : items) {
     if (res.status != parse_status::trade) {
@@ -613,6 +622,8 @@ caf::behavior binance_collector(
         messages::heartbeat_atom_v, gen);
     },
     [=](messages::flush_timer_atom) {
+      if (st->box)
+        drain(self, st); // frames below the notification limits
       flush_batches(self, *st, false);
       auto period = std::max<std::int64_t>(st->opts.batch_max_age_ms, 5);
       if (++st->ticks * period >= st->opts.metrics_flush_ms) {

@@ -39,6 +39,13 @@ struct binance_collector_options {
   std::vector<std::string> symbols;
   std::int64_t batch_max_trades = 512;
   std::int64_t batch_max_age_ms = 50;
+  /// Waking the actor for parsed frames: at once when it last drained at
+  /// least inbox_notify_interval_us ago, else when inbox_notify_count
+  /// frames wait; frames below both wait for the batch tick
+  /// (batch_max_age_ms, at least 5 ms). 1 and 0 wake it for every frame
+  /// that finds the inbox empty.
+  std::int64_t inbox_notify_count = 1024;
+  std::int64_t inbox_notify_interval_us = 2'000;
   /// Reconnect this long after connecting (Binance cuts at 24 h).
   std::int64_t reconnect_before_ms = std::int64_t{23} * 3'600'000;
   /// No message for this long means the feed stalled: reconnect.

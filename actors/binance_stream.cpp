@@ -247,4 +247,22 @@ std::int64_t backoff::next() {
   return lo + static_cast<std::int64_t>(rng_() % span);
 }
 
+inbox_wakeup::inbox_wakeup(std::size_t count, std::int64_t interval_ns) noexcept
+    : count_(std::max<std::size_t>(count, 1)),
+      interval_ns_(std::max<std::int64_t>(interval_ns, 0)) {}
+
+bool inbox_wakeup::on_push(std::size_t waiting, std::int64_t now_ns) noexcept {
+  if (notified_)
+    return false;
+  if (waiting < count_ && now_ns - last_drain_ns_ < interval_ns_)
+    return false;
+  notified_ = true;
+  return true;
+}
+
+void inbox_wakeup::on_drain(std::int64_t now_ns) noexcept {
+  notified_ = false;
+  last_drain_ns_ = now_ns;
+}
+
 } // namespace csp::actors

@@ -126,6 +126,32 @@ private:
   std::size_t abandoned_ = 0;
 };
 
+/// When the I/O thread wakes a collector actor for the parsed frames in its
+/// inbox. Every wake-up costs a scheduler thread's sleep/wake cycle, so it
+/// notifies only when no notification is pending and either `count`
+/// frames wait or the actor last drained at least `interval_ns` ago: a
+/// quiet feed is delivered at once, a busy one in chunks. Frames left
+/// below both limits wait for the actor's own timer. Not thread-safe (the
+/// inbox's mutex guards it).
+class inbox_wakeup {
+public:
+  /// count 1 (or 0) and interval 0: notify whenever the inbox turns
+  /// non-empty.
+  inbox_wakeup(std::size_t count, std::int64_t interval_ns) noexcept;
+
+  /// A frame was added and `waiting` frames wait now; true: notify.
+  bool on_push(std::size_t waiting, std::int64_t now_ns) noexcept;
+
+  /// The actor took every waiting frame at `now_ns`.
+  void on_drain(std::int64_t now_ns) noexcept;
+
+private:
+  std::size_t count_;
+  std::int64_t interval_ns_;
+  std::int64_t last_drain_ns_ = 0;
+  bool notified_ = false;
+};
+
 /// Collects the trades of one symbol until the batch is full or old.
 class trade_batcher {
 public:

@@ -55,7 +55,17 @@ extern "C" void on_stop_signal(int sig) {
 }
 
 struct node_system_config : caf::actor_system_config {
-  node_system_config() { messages::register_types(*this); }
+  node_system_config() {
+    messages::register_types(*this);
+    // An idle CAF worker polls its queue 100 times, then 500 times with a
+    // 50 us nanosleep in between (25 ms of sleep/wake cycles), before it
+    // waits on its condition variable. A node receives a message every few
+    // milliseconds, so with the defaults its workers spend their time in
+    // that middle phase (a third of the node's CPU at 100 k trades/s, see
+    // BENCHMARKS.md); 10 such polls leave a short spin and then sleep until
+    // work arrives.
+    set("work-stealing.moderate-poll-attempts", std::size_t{10});
+  }
 };
 
 } // namespace

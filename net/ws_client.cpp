@@ -8,13 +8,49 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/ssl/stream.hpp>
+#include <boost/beast/core/buffered_read_stream.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/flat_static_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <boost/beast/websocket/ssl.hpp>
 #include <boost/beast/websocket/stream.hpp>
 
 #include "net/detail/asio.hpp"
+
+namespace csp::net::detail {
+
+/// Socket reads of a plain connection go through this buffer: Beast's
+/// WebSocket stream reads at most 1536 bytes at a time, which would cost
+/// one recv per handful of small frames; TLS streams buffer on their own.
+inline constexpr std::size_t plain_read_buffer = 65'536;
+
+/// A plain TCP stream with reads of up to plain_read_buffer bytes.
+using buffered_tcp_stream
+  = boost::beast::buffered_read_stream<boost::beast::tcp_stream,
+    boost::beast::flat_static_buffer<plain_read_buffer>>;
+
+} // namespace csp::net::detail
+
+namespace boost::beast {
+
+// The WebSocket close handshake tears down the TCP stream under the
+// buffer (found by argument-dependent lookup).
+inline void teardown(role_type role,
+  csp::net::detail::buffered_tcp_stream& stream, error_code& ec) {
+  using websocket::teardown;
+  teardown(role, stream.next_layer(), ec);
+}
+
+template <class TeardownHandler>
+void async_teardown(role_type role,
+  csp::net::detail::buffered_tcp_stream& stream, TeardownHandler&& handler) {
+  using websocket::async_teardown;
+  async_teardown(
+    role, stream.next_layer(), std::forward<TeardownHandler>(handler));
+}
+
+} // namespace boost::beast
 
 namespace csp::net {
 
@@ -217,7 +253,8 @@ private:
   void on_connect(const error_code& ec) {
     if (ec)
       return fail("connect_failed", ec);
-    if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
+    if constexpr (std::is_same_v<Stream, detail::buffered_tcp_stream>) {
+      ws_.next_layer().capacity(detail::plain_read_buffer);
       on_transport_ready();
     } else {
       auto& tls = ws_.next_layer();
@@ -335,7 +372,7 @@ std::shared_ptr<ws_connection> ws_connection::open(
     ptr = std::make_shared<ws_session<beast::ssl_stream<beast::tcp_stream>>>(
       ctx, u, opts, std::move(cbs), ctx, ssl_ctx);
   } else {
-    ptr = std::make_shared<ws_session<beast::tcp_stream>>(
+    ptr = std::make_shared<ws_session<detail::buffered_tcp_stream>>(
       ctx, u, opts, std::move(cbs), ctx);
   }
   auto result = std::make_shared<ws_connection>(ptr);

@@ -292,3 +292,33 @@ CAF_TEST(backoff bounds with seeded jitter) {
   CAF_CHECK_GREATER_OR_EQUAL(*draws.begin(), 500);
   CAF_CHECK_LESS_OR_EQUAL(*draws.rbegin(), 1000);
 }
+
+CAF_TEST(inbox wakeup by interval or count) {
+  constexpr std::int64_t ms = 1'000'000;
+  inbox_wakeup w{4, 2 * ms};
+  // Never drained: the first frame notifies, later ones wait for the drain.
+  CAF_CHECK(w.on_push(1, 100 * ms));
+  CAF_CHECK(!w.on_push(2, 100 * ms));
+  CAF_CHECK(!w.on_push(9, 101 * ms));
+  w.on_drain(101 * ms);
+  // Within the interval after a drain: only the count notifies.
+  CAF_CHECK(!w.on_push(1, 101 * ms + 1));
+  CAF_CHECK(!w.on_push(3, 102 * ms));
+  CAF_CHECK(w.on_push(4, 102 * ms));
+  CAF_CHECK(!w.on_push(5, 102 * ms));
+  w.on_drain(102 * ms);
+  // At the interval: a single frame notifies again.
+  CAF_CHECK(!w.on_push(1, 104 * ms - 1));
+  CAF_CHECK(w.on_push(2, 104 * ms));
+}
+
+CAF_TEST(inbox wakeup on every edge with count 1) {
+  inbox_wakeup w{1, 5'000'000};
+  for (std::int64_t t = 1; t <= 3; ++t) {
+    CAF_CHECK(w.on_push(1, t));
+    CAF_CHECK(!w.on_push(2, t));
+    w.on_drain(t);
+  }
+  inbox_wakeup zero{0, 0};
+  CAF_CHECK(zero.on_push(1, 0));
+}
