@@ -30,7 +30,11 @@ using namespace std::chrono_literals;
 
 namespace {
 
-constexpr std::int64_t t0 = 1764028800000; // 2025-11-25T00:00:00Z
+constexpr std::int64_t day_ms = 86'400'000;
+// UTC midnight two days ago: the rows must stay inside the writers' 365-day
+// retention (writer 0 drops older partitions while the test runs), so the
+// test data cannot have a fixed date.
+const std::int64_t t0 = (wall_clock_ms() / day_ms - 2) * day_ms;
 constexpr std::int64_t minute = 60'000;
 
 struct config : caf::actor_system_config {
