@@ -26,33 +26,7 @@ conns=${CSP_BENCH_CONNECTIONS:-"1 4 16 64"}
 redis_db=${CSP_BENCH_REDIS_DB:-11}
 command -v wrk >/dev/null || { echo "api_chart_bench: wrk missing (scripts/install-deps.sh)"; exit 1; }
 
-# This checkout's servers, or external ones given by DB_HOST/REDIS_URL.
-./scripts/services.sh start >/dev/null
-eval "$(./scripts/services.sh env)"
-export PGPASSWORD=$DB_PASSWORD
-export DB_NAME=csp_bench_api
-# The same Redis server, a database index of the benchmark's own.
-redis_base=${REDIS_URL%/}
-[[ $redis_base =~ /[0-9]+$ ]] && redis_base=${redis_base%/*}
-export REDIS_URL=$redis_base/$redis_db
-work=$(mktemp -d)
-pids=()
-psql_db() { psql -X -q -At -h "$DB_HOST" -p "$DB_PORT" -U "$DB_USER" -d "$1" "${@:2}"; }
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  psql_db postgres -c "DROP DATABASE IF EXISTS $DB_NAME WITH (FORCE)" || true
-  redis-cli -u "$REDIS_URL" FLUSHDB >/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-
-psql_db postgres -c "DROP DATABASE IF EXISTS $DB_NAME WITH (FORCE)"
-psql_db postgres -c "CREATE DATABASE $DB_NAME"
-redis-cli -u "$REDIS_URL" FLUSHDB >/dev/null
-"$csp" migrate >/dev/null
+source bench/scratch_db.sh csp_bench_api "$redis_db"
 
 # The simulator: 25 h of past trades at 10 trades/s, then live.
 "$sim" --listen 127.0.0.1:0 --symbols BTCUSDT,ETHUSDT --stocks AAPL \

@@ -32,26 +32,7 @@ done
 csp=$build/app/csp
 sim=$build/tools/exchange_sim/csp-exchange-sim
 
-./scripts/services.sh start >/dev/null
-eval "$(./scripts/services.sh env)"
-export PGPASSWORD=$DB_PASSWORD
-export DB_NAME=csp_bench_metrics
-redis_base=${REDIS_URL%/}
-[[ $redis_base =~ /[0-9]+$ ]] && redis_base=${redis_base%/*}
-export REDIS_URL=$redis_base/12
-work=$(mktemp -d)
-pids=()
-psql_db() { psql -X -q -At -h "$DB_HOST" -p "$DB_PORT" -U "$DB_USER" -d "$1" "${@:2}"; }
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  psql_db postgres -c "DROP DATABASE IF EXISTS $DB_NAME WITH (FORCE)" || true
-  redis-cli -u "$REDIS_URL" FLUSHDB >/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-psql_db postgres -c "DROP DATABASE IF EXISTS $DB_NAME WITH (FORCE)" 2>/dev/null
-psql_db postgres -c "CREATE DATABASE $DB_NAME"
+source bench/scratch_db.sh csp_bench_metrics 12
 
 symbols=$(python3 -c "print(','.join(f'S{i:04d}USDT' for i in range($symbols_n)))")
 total_s=$(( 60 + rounds * 2 * window + 120 ))
