@@ -4,12 +4,11 @@
 // the indicators' (<= 1 us per bar, < 200 ms per calculation documented).
 #include <benchmark/benchmark.h>
 
-#include <algorithm>
 #include <cstdint>
-#include <random>
 #include <vector>
 
 #include "actors/feature_calculator.hpp"
+#include "bench/random_bars.hpp"
 
 namespace {
 
@@ -26,25 +25,11 @@ struct series_data {
 };
 
 series_data make_series(std::size_t n) {
-  std::mt19937_64 rng(7);
-  std::uniform_real_distribution<double> unit(0.0, 1.0);
   series_data out;
+  out.bars = csp::bench::make_random_bars(n);
   indicator_calculator calc;
-  double price = 42000.0;
-  std::int64_t t = 1705312800000;
-  for (std::size_t i = 0; i < n; ++i) {
-    ohlcv b;
-    b.open_time_ms = t;
-    b.open = price;
-    b.close = price * (1.0 + (unit(rng) - 0.5) * 0.004);
-    b.high = std::max(b.open, b.close) * (1.0 + unit(rng) * 0.001);
-    b.low = std::min(b.open, b.close) * (1.0 - unit(rng) * 0.001);
-    b.volume = (i % 50 == 0) ? 0.0 : unit(rng) * 10.0;
-    out.bars.push_back(b);
+  for (const auto& b : out.bars)
     out.inds.push_back(calc.update(b));
-    price = b.close;
-    t += 60000;
-  }
   return out;
 }
 

@@ -2,39 +2,19 @@
 // (all 19 indicators) and peek for a forming bar. Target: <= 1 us per bar.
 #include <benchmark/benchmark.h>
 
-#include <algorithm>
 #include <cstdint>
-#include <random>
 #include <vector>
 
 #include "actors/indicators.hpp"
+#include "bench/random_bars.hpp"
 
 namespace {
 
 using csp::actors::indicator_calculator;
 using csp::actors::ohlcv;
 
-/// A random walk of one-minute bars, volume sometimes zero.
 std::vector<ohlcv> make_bars(std::size_t n) {
-  std::mt19937_64 rng(7);
-  std::uniform_real_distribution<double> unit(0.0, 1.0);
-  std::vector<ohlcv> bars;
-  bars.reserve(n);
-  double price = 42000.0;
-  std::int64_t t = 1705312800000;
-  for (std::size_t i = 0; i < n; ++i) {
-    ohlcv b;
-    b.open_time_ms = t;
-    b.open = price;
-    b.close = price * (1.0 + (unit(rng) - 0.5) * 0.004);
-    b.high = std::max(b.open, b.close) * (1.0 + unit(rng) * 0.001);
-    b.low = std::min(b.open, b.close) * (1.0 - unit(rng) * 0.001);
-    b.volume = (i % 50 == 0) ? 0.0 : unit(rng) * 10.0;
-    bars.push_back(b);
-    price = b.close;
-    t += 60000;
-  }
-  return bars;
+  return csp::bench::make_random_bars(n);
 }
 
 constexpr std::size_t series_size = 4096; // a power of two
