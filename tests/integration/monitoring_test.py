@@ -145,6 +145,8 @@ def firing(prom, alert):
 
 
 def wait_until(what, cond, timeout):
+    """Polls cond() every 0.5 s until it is truthy (returned) or `timeout`
+    seconds passed (None; `what` is printed)."""
     deadline = time.time() + timeout
     while time.time() < deadline:
         try:
@@ -154,6 +156,7 @@ def wait_until(what, cond, timeout):
         if got:
             return got
         time.sleep(0.5)
+    print(f"  gave up after {timeout} s: {what}", flush=True)
     return None
 
 
