@@ -55,10 +55,15 @@ struct inbox {
   inbox_wakeup wake;
   std::atomic<std::int64_t> last_frame_ns{0};
 
-  /// Appends one frame; true when the actor is to be notified.
-  bool push(const parse_result& res, std::int64_t now_ns) {
+  /// Appends the frames of one socket read (and clears `frames`); true
+  /// when the actor is to be notified.
+  bool push(std::vector<parse_result>& frames, std::int64_t now_ns) {
     std::lock_guard<std::mutex> guard{mtx};
-    items.push_back(res);
+    if (items.empty())
+      items.swap(frames);
+    else
+      items.insert(items.end(), frames.begin(), frames.end());
+    frames.clear();
     return wake.on_push(items.size(), now_ns);
   }
 
@@ -283,22 +288,37 @@ void connect(self_ptr self, const impl_ptr& st) {
   st->box = box;
   auto addr = caf::actor_cast<caf::actor_addr>(self);
   auto gen = st->gen;
-  auto parser = std::make_shared<binance_parser>();
+  // The I/O thread's side: frames of the current socket read, parsed, and
+  // the time they arrived (one clock read per socket read).
+  struct read_state {
+    binance_parser parser;
+    std::vector<parse_result> frames;
+    std::int64_t now_ns = 0;
+  };
+  auto rd = std::make_shared<read_state>();
   net::ws_callbacks cbs;
   cbs.on_open = [addr, gen, box] {
     box->last_frame_ns = wall_ns();
     caf::anon_send(caf::actor_cast<caf::actor>(addr), ws_open_atom::value, gen);
   };
-  cbs.on_message = [addr, gen, box, parser](std::string_view frame) {
-    auto now = wall_ns();
-    box->last_frame_ns = now;
-    auto res = parser->parse(frame);
+  cbs.on_message = [rd](std::string_view frame) {
+    if (rd->now_ns == 0)
+      rd->now_ns = wall_ns();
+    auto res = rd->parser.parse(frame);
     if (res.status == parse_status::trade)
-      res.trade.receive_time_ns = now;
+      res.trade.receive_time_ns = rd->now_ns;
     else if (res.status == parse_status::subscription_result
       || res.status == parse_status::other_event)
       return;
-    if (box->push(res, now))
+    rd->frames.push_back(res);
+  };
+  cbs.on_read_end = [addr, gen, box, rd] {
+    auto now = rd->now_ns;
+    rd->now_ns = 0;
+    box->last_frame_ns = now;
+    if (rd->frames.empty())
+      return;
+    if (box->push(rd->frames, now))
       caf::anon_send(
         caf::actor_cast<caf::actor>(addr), ws_data_atom::value, gen);
   };

@@ -18,6 +18,10 @@ struct ws_callbacks {
   /// One text (or binary) message arrived; the view is valid during the
   /// call only.
   std::function<void(std::string_view)> on_message;
+  /// Optional: every message of one socket read has been passed to
+  /// on_message (runs after the last of them). A receiver can hand a
+  /// read's messages on in one step here instead of one by one.
+  std::function<void()> on_read_end;
   /// The connection is gone (or never came up): called exactly once, with
   /// a short reason such as "connect_failed: ...", "tls_failed: ...",
   /// "handshake_failed: ...", "closed_by_peer", "timeout", "closed".
@@ -28,7 +32,10 @@ struct ws_callbacks {
 
 /// A client WebSocket connection (ws:// or wss://, as the URL says) driven
 /// asynchronously by an io_thread. TLS uses SNI and verifies the peer's
-/// certificate against the configured trust store. Beast answers pings.
+/// certificate against the configured trust store. Pings are answered.
+/// One socket read of up to 64 KiB is decoded in one go (net/ws_frame),
+/// so a busy feed costs one read and one wake-up per buffer, not per
+/// message.
 class ws_connection {
 public:
   /// The per-connection state; defined in ws_client.cpp.

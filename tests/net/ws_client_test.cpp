@@ -1,6 +1,7 @@
 #define CAF_SUITE net.ws_client
 #include "caf/test/unit_test.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <memory>
@@ -31,9 +32,13 @@ struct fixture {
   std::shared_ptr<ws_peer> peer;
   std::vector<std::string> received;
   std::vector<steady::time_point> arrival;
+  /// 'm' for each message, 'e' for each end of a read, in order.
+  std::string events;
   int expirations = 0;
   bool opened = false;
   std::optional<std::string> closed;
+  /// Why the server's end of the connection closed.
+  std::optional<std::string> server_closed;
   std::unique_ptr<http_server> srv;
   io_thread io;
   std::shared_ptr<ws_connection> conn;
@@ -44,7 +49,12 @@ struct fixture {
       = [](const server_request&, const responder& r) { r(server_response{}); };
     h.on_upgrade
       = [this](const server_request&, const std::shared_ptr<ws_peer>& p,
-          ws_handlers&) -> std::optional<server_response> {
+          ws_handlers& wh) -> std::optional<server_response> {
+      wh.on_close = [this](const std::string& why) {
+        std::lock_guard<std::mutex> guard{mtx};
+        server_closed = why;
+        cv.notify_all();
+      };
       std::lock_guard<std::mutex> guard{mtx};
       peer = p;
       cv.notify_all();
@@ -64,12 +74,14 @@ struct fixture {
   }
 
   /// Connects with `idle_timeout` and waits until both ends are up.
-  void connect(std::chrono::milliseconds idle_timeout = 0ms) {
+  void connect(std::chrono::milliseconds idle_timeout = 0ms,
+    std::size_t max_message_size = std::size_t{16} << 20) {
     auto u
       = parse_url("ws://127.0.0.1:" + std::to_string(srv->port()) + "/stream");
     CAF_REQUIRE(u.value);
     client_options opts;
     opts.idle_timeout = idle_timeout;
+    opts.max_message_size = max_message_size;
     ws_callbacks cbs;
     cbs.on_open = [this] {
       std::lock_guard<std::mutex> guard{mtx};
@@ -80,7 +92,12 @@ struct fixture {
       std::lock_guard<std::mutex> guard{mtx};
       received.emplace_back(m);
       arrival.push_back(steady::now());
+      events += 'm';
       cv.notify_all();
+    };
+    cbs.on_read_end = [this] {
+      std::lock_guard<std::mutex> guard{mtx};
+      events += 'e';
     };
     cbs.on_close = [this](const std::string& why) {
       std::lock_guard<std::mutex> guard{mtx};
@@ -194,7 +211,7 @@ CAF_TEST(resuming early cancels the limit) {
 }
 
 CAF_TEST(the idle timeout does not fire during our own pause) {
-  // Idle timeout 200 ms: Beast pings at 100 ms and gives up at 200 ms when
+  // Idle timeout 200 ms: the client pings at 100 ms and gives up at 200 ms when
   // nothing is read, which a paused client never does.
   connect(200ms);
   auto p = server_side();
@@ -206,6 +223,71 @@ CAF_TEST(the idle timeout does not fire during our own pause) {
   std::lock_guard<std::mutex> guard{mtx};
   CAF_CHECK_EQUAL(received.front(), "still here");
   CAF_CHECK(!closed);
+}
+
+CAF_TEST(the messages of one read are followed by one read end) {
+  connect();
+  auto p = server_side();
+  // While the client does not read, the messages pile up in its socket,
+  // so reads after the resume carry many of them.
+  conn->pause_reading(0ms);
+  constexpr int count = 60;
+  for (int i = 0; i < count; ++i)
+    CAF_REQUIRE(p->send(message(i, 100)));
+  CAF_CHECK_EQUAL(wait_received(1, 300ms), 0u);
+  conn->resume_reading();
+  CAF_REQUIRE_EQUAL(wait_received(count, limit), count);
+  CAF_REQUIRE(p->send("after"));
+  CAF_REQUIRE_EQUAL(wait_received(count + 1, limit), count + 1u);
+  std::lock_guard<std::mutex> guard{mtx};
+  for (int i = 0; i < count; ++i)
+    CAF_CHECK_EQUAL(received[static_cast<std::size_t>(i)], message(i, 100));
+  // Never two read ends in a row, never one before the first message, and
+  // fewer read ends than messages (reads carry many of them).
+  CAF_CHECK_EQUAL(events.find("ee"), std::string::npos);
+  CAF_CHECK_EQUAL(events.front(), 'm');
+  auto ends = std::count(events.begin(), events.end(), 'e');
+  CAF_CHECK_GREATER_OR_EQUAL(ends, 2);
+  CAF_CHECK_LESS(ends, count / 2);
+}
+
+CAF_TEST(a message over the size limit fails the connection) {
+  connect(0ms, 1000);
+  auto p = server_side();
+  CAF_REQUIRE(p->send(message(1, 500)));
+  CAF_REQUIRE(p->send(message(2, 5000)));
+  CAF_REQUIRE(wait_closed(limit));
+  std::lock_guard<std::mutex> guard{mtx};
+  CAF_REQUIRE_EQUAL(received.size(), 1u);
+  CAF_CHECK_EQUAL(received.front(), message(1, 500));
+  CAF_CHECK_EQUAL(*closed, "read_failed: protocol error: message too big");
+}
+
+CAF_TEST(a close from the server is answered and reported) {
+  connect();
+  auto p = server_side();
+  CAF_REQUIRE(p->send("bye"));
+  CAF_REQUIRE_EQUAL(wait_received(1, limit), 1u);
+  p->close(1001, "going away");
+  CAF_REQUIRE(wait_closed(limit));
+  std::unique_lock<std::mutex> lock{mtx};
+  CAF_CHECK_EQUAL(*closed, "closed_by_peer");
+  // The server saw its close answered, not a cut connection.
+  CAF_REQUIRE(
+    cv.wait_for(lock, limit, [this] { return server_closed.has_value(); }));
+  CAF_CHECK_EQUAL(*server_closed, "closed: going away");
+}
+
+CAF_TEST(our close is a close handshake) {
+  connect();
+  conn->close();
+  CAF_REQUIRE(wait_closed(limit));
+  std::unique_lock<std::mutex> lock{mtx};
+  CAF_CHECK_EQUAL(*closed, "closed");
+  // The server read our close frame (a cut connection reads differently).
+  CAF_REQUIRE(
+    cv.wait_for(lock, limit, [this] { return server_closed.has_value(); }));
+  CAF_CHECK_EQUAL(*server_closed, "closed_by_peer");
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()

@@ -5,23 +5,16 @@
 #include <string>
 #include <string_view>
 
+#include "net/ws_frame.hpp"
+
+// The server side of the simulator's WebSocket: frame encoding and the
+// handshake's accept value come from net/ws_frame; this decodes the
+// (masked) client frames.
+
 namespace csp::tools::ws {
 
 /// RFC 6455 frame opcodes.
-enum class opcode : std::uint8_t {
-  continuation = 0,
-  text = 1,
-  binary = 2,
-  close = 8,
-  ping = 9,
-  pong = 10,
-};
-
-/// Appends one unmasked, final server frame with `payload` to `out`.
-void append_frame(std::string& out, opcode op, std::string_view payload);
-
-/// Returns the Sec-WebSocket-Accept value for a client's Sec-WebSocket-Key.
-std::string accept_key(std::string_view client_key);
+using opcode = net::ws_opcode;
 
 /// One decoded client frame.
 struct frame {

@@ -59,7 +59,7 @@ public:
                "Connection: Upgrade\r\nServer: csp-exchange-sim\r\n"
                "Sec-WebSocket-Accept: ";
     auto key = req[boost::beast::http::field::sec_websocket_key];
-    pending_ += ws::accept_key(std::string_view{key.data(), key.size()});
+    pending_ += net::ws_accept_value(std::string_view{key.data(), key.size()});
     pending_ += "\r\n\r\n";
     if (target.rfind("/stream", 0) == 0) {
       combined_ = true;
@@ -153,7 +153,7 @@ private:
             handle_text(message_);
           break;
         case ws::opcode::ping:
-          ws::append_frame(pending_, ws::opcode::pong, f.payload);
+          net::ws_append_server_frame(pending_, ws::opcode::pong, f.payload);
           break;
         case ws::opcode::pong:
           last_pong_ = steady::now();
@@ -170,7 +170,7 @@ private:
   }
 
   void start_closing(std::string_view code) {
-    ws::append_frame(pending_, ws::opcode::close, code);
+    net::ws_append_server_frame(pending_, ws::opcode::close, code);
     closing_ = true;
   }
 
@@ -209,7 +209,7 @@ private:
         reply = std::move(r.error_reply);
         break;
     }
-    ws::append_frame(pending_, ws::opcode::text, reply);
+    net::ws_append_server_frame(pending_, ws::opcode::text, reply);
     ++stats_->frames_sent;
   }
 
@@ -226,7 +226,7 @@ private:
         return;
       }
       if (now >= self->stall_until_) {
-        ws::append_frame(self->pending_, ws::opcode::ping, "");
+        net::ws_append_server_frame(self->pending_, ws::opcode::ping, "");
         ++self->stats_->pings_sent;
         self->pump();
       }
@@ -284,7 +284,7 @@ private:
       append_combined_trade(scratch_, s.name, symbol, t);
     else
       append_trade_event(scratch_, symbol, t);
-    ws::append_frame(out_, ws::opcode::text, scratch_);
+    net::ws_append_server_frame(out_, ws::opcode::text, scratch_);
     ++stats_->trades_sent;
     ++stats_->frames_sent;
   }
@@ -306,7 +306,7 @@ private:
       auto len = scratch_.size();
       std::size_t header = len < 126 ? 2 : len <= 0xFFFF ? 4 : 10;
       out_.resize(out_.size() - len - header);
-      ws::append_frame(
+      net::ws_append_server_frame(
         out_, ws::opcode::text, std::string_view{scratch_}.substr(0, len / 2));
       ++fi.counters.malformed;
     }
