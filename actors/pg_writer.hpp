@@ -64,7 +64,7 @@ struct pg_writer_options {
   /// Only one writer of a pool needs it.
   bool maintain_partitions = false;
   std::int64_t partitions_ahead_ms = std::int64_t{2} * 86'400'000;
-  std::int64_t retention_ms = std::int64_t{365} * 86'400'000;
+  std::int64_t retention_ms = storage::retention_period_ms;
   std::int64_t maintenance_ms = 3'600'000;
   /// Metric updates go here once per second (may be invalid).
   caf::actor metrics;

@@ -40,7 +40,7 @@ candle of the range, so an interrupted backfill continues where it stopped.
 options:
   --exchange binance          the exchange (binance only)
   --symbol SYMBOL             e.g. BTCUSDT
-  --start-date YYYY-MM-DD     first day (UTC)
+  --start-date YYYY-MM-DD     first day (UTC; within the 365-day retention)
   --end-date YYYY-MM-DD       last day (UTC, included; capped at now)
   --timeframe TF              1m, 5m, 15m, 1h, 4h or 1d
   --rest-url URL              REST base, e.g. the simulator http://127.0.0.1:PORT
@@ -200,6 +200,17 @@ int run_backfill(const arg_list& args) {
       "--end-date must be a date YYYY-MM-DD, got '" + o.end_date + "'");
   if (end_day < start_day)
     return usage_error("--end-date is before --start-date");
+  // Rows older than the retention would be dropped by the writers' next
+  // retention pass: fetching them is wasted work, so refuse.
+  const std::int64_t day = 86'400'000;
+  const auto earliest_day
+    = (messages::wall_clock_ms() - storage::retention_period_ms) / day + 1;
+  if (start_day < earliest_day)
+    return usage_error("--start-date " + o.start_date + " is older than the "
+      + std::to_string(storage::retention_period_ms / day)
+      + "-day retention: stored rows before "
+      + messages::utc_ms_text(earliest_day * day).substr(0, 10)
+      + " are dropped within the hour; start on or after that day");
   if (o.live && !o.rest_url.empty())
     return usage_error("give either --rest-url or --live, not both");
   if (!o.live && o.rest_url.empty())
@@ -213,7 +224,6 @@ int run_backfill(const arg_list& args) {
     return 2;
   const auto tf = *o.tf;
   const auto step = messages::duration_ms(tf);
-  const std::int64_t day = 86'400'000;
   const auto range_start = start_day * day;
   // The last bar that has closed by now, within the last requested day.
   auto range_end = std::min((end_day + 1) * day - 1,

@@ -10,6 +10,11 @@
 
 namespace csp::storage {
 
+/// How long time-series rows are kept: partitions (TimescaleDB: chunks)
+/// wholly older than this are dropped by writer 0 every hour.
+inline constexpr std::int64_t retention_period_ms
+  = std::int64_t{365} * 86'400'000;
+
 /// Connection parameters of one PostgreSQL database.
 struct pg_settings {
   std::string host = "127.0.0.1";

@@ -54,6 +54,8 @@ expect_usage "must be a date" --exchange binance --symbol BTCUSDT --start-date 2
 expect_usage "before --start-date" --exchange binance --symbol BTCUSDT --start-date "$d2" --end-date "$d1" --timeframe 1m --rest-url "$url"
 expect_usage "unknown timeframe" --exchange binance --symbol BTCUSDT --start-date "$d1" --end-date "$d2" --timeframe 2m --rest-url "$url"
 expect_usage "must be binance" --exchange kraken --symbol BTCUSDT --start-date "$d1" --end-date "$d2" --timeframe 1m --rest-url "$url"
+old=$(date -u -d '400 days ago' +%F)
+expect_usage "older than the 365-day retention" --exchange binance --symbol BTCUSDT --start-date "$old" --end-date "$d2" --timeframe 1d --rest-url "$url"
 expect_usage "say where to fetch from" --exchange binance --symbol BTCUSDT --start-date "$d1" --end-date "$d2" --timeframe 1m
 
 # First run: a weight budget of one request per minute, interrupted once
@@ -121,6 +123,12 @@ nulls=$(q "${dbs[0]}" "SELECT count(*) FROM indicators WHERE rsi_14 IS NULL")
 
 # Nothing left to do: a third run stores nothing new.
 DB_NAME=${dbs[0]} "$csp" backfill "${args[@]}" >"$work/run3.out" 2>&1
-n3=$(q "${dbs[0]}" "SELECT count(*) FROM candles")
-[ "$n3" = "$n" ] && ok "a third run adds nothing ($n3 bars)" || bad "third run: $n3 bars"
+# (The range ends now: a minute that closed since the second run is new.)
+n3=$(q "${dbs[0]}" "SELECT count(*) FROM candles WHERE time <= to_timestamp($last / 1000.0)")
+n3_new=$(q "${dbs[0]}" "SELECT count(*) FROM candles WHERE time > to_timestamp($last / 1000.0)")
+if [ "$n3" = "$n" ] && [ "$n3_new" -le 2 ]; then
+  ok "a third run adds nothing up to the newest bar ($n3 bars; $n3_new minute(s) closed since)"
+else
+  bad "third run: $n3 bars up to the newest, $n3_new after it"
+fi
 exit $fail
