@@ -18,6 +18,7 @@
 #include "app/cli.hpp"
 #include "app/commands.hpp"
 #include "app/node.hpp"
+#include "net/url.hpp"
 #include "config/config.hpp"
 #include "messages/type_ids.hpp"
 #include "monitoring/logging.hpp"
@@ -164,10 +165,11 @@ int run_node(const arg_list& args) {
       rc = 1;
     } else {
       std::cout << "csp run: node '" << cfg.node.name << "' up; metrics on "
-                << "http://127.0.0.1:" << n.metrics_port << "/metrics";
+                << net::local_http_base(cfg.metrics.bind, n.metrics_port)
+                << "/metrics";
       if (n.api_port != 0)
-        std::cout << "; chart and API on http://" << cfg.api.bind << ":"
-                  << n.api_port << "/";
+        std::cout << "; chart and API on "
+                  << net::local_http_base(cfg.api.bind, n.api_port) << "/";
       std::cout << "; log file " << monitoring::log_file_path() << std::endl;
       monitoring::log_event(*log, config::log_level::info, "node started",
         {{"node", cfg.node.name},

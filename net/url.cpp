@@ -158,4 +158,20 @@ url with_target(const url& base, std::string_view path_and_query) {
   return result;
 }
 
+std::string local_http_base(std::string_view bind_address, std::uint16_t port) {
+  std::string host{bind_address};
+  if (host.empty() || host == "0.0.0.0")
+    host = "127.0.0.1";
+  else if (host == "::" || host == "[::]")
+    host = "::1";
+  std::string result = "http://";
+  if (host.find(':') != std::string::npos && host.front() != '[')
+    result += '[' + host + ']';
+  else
+    result += host;
+  result += ':';
+  result += std::to_string(port);
+  return result;
+}
+
 } // namespace csp::net

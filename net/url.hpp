@@ -58,4 +58,10 @@ url_result parse_url(std::string_view text);
 /// The base's own query, if any, is dropped.
 url with_target(const url& base, std::string_view path_and_query);
 
+/// Returns the http:// URL (without a path) at which a server listening on
+/// `bind_address`:`port` is reached from this machine: the wildcard
+/// addresses 0.0.0.0 and :: become 127.0.0.1 and ::1, e.g.
+/// "http://[::1]:9090".
+std::string local_http_base(std::string_view bind_address, std::uint16_t port);
+
 } // namespace csp::net

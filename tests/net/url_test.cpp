@@ -88,6 +88,15 @@ CAF_TEST(host header and round trip) {
   CAF_CHECK_EQUAL(must_parse("http://h:80/a?b").to_string(), "http://h/a?b");
 }
 
+CAF_TEST(local http base of a bind address) {
+  CAF_CHECK_EQUAL(local_http_base("127.0.0.1", 9090), "http://127.0.0.1:9090");
+  CAF_CHECK_EQUAL(local_http_base("0.0.0.0", 8000), "http://127.0.0.1:8000");
+  CAF_CHECK_EQUAL(local_http_base("10.1.2.3", 8000), "http://10.1.2.3:8000");
+  CAF_CHECK_EQUAL(local_http_base("::", 9090), "http://[::1]:9090");
+  CAF_CHECK_EQUAL(local_http_base("::1", 9090), "http://[::1]:9090");
+  CAF_CHECK_EQUAL(local_http_base("0.0.0.0", 80), "http://127.0.0.1:80");
+}
+
 CAF_TEST(with target joins paths) {
   auto base = must_parse("http://h:1/prefix/");
   CAF_CHECK_EQUAL(
