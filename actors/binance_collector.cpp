@@ -215,6 +215,13 @@ void send_batch(self_ptr self, binance_collector_impl& st,
     mark->second = std::max(mark->second, through);
 }
 
+/// The flush tick's period: the batch age when trades wait for it, else
+/// 50 ms (frames left by the wake-up policy, and the metrics).
+std::int64_t tick_period_ms(const binance_collector_options& o) {
+  return o.batch_max_age_ms > 0 ? std::max<std::int64_t>(o.batch_max_age_ms, 5)
+                                : 50;
+}
+
 void flush_batches(self_ptr self, binance_collector_impl& st, bool all) {
   auto now = wall_ms();
   for (auto& [sym, ss] : st.symbols)
@@ -498,6 +505,8 @@ void drain(self_ptr self, const impl_ptr& st) {
     if (ss.batch.add(res.trade, now_ms))
       send_batch(self, *st, it->first, ss.batch.take());
   }
+  if (st->opts.batch_max_age_ms <= 0)
+    flush_batches(self, *st, true);
   if (new_gaps)
     start_backfill(self, st);
 }
@@ -543,8 +552,7 @@ caf::behavior binance_collector(
     st->conn.reset();
   });
   connect(self, st);
-  auto tick = std::chrono::milliseconds{
-    std::max<std::int64_t>(st->opts.batch_max_age_ms, 5)};
+  auto tick = std::chrono::milliseconds{tick_period_ms(st->opts)};
   self->delayed_send(self, tick, messages::flush_timer_atom_v);
   return {
     [=](ws_open_atom, std::uint64_t gen) {
@@ -645,7 +653,7 @@ caf::behavior binance_collector(
       if (st->box)
         drain(self, st); // frames below the notification limits
       flush_batches(self, *st, false);
-      auto period = std::max<std::int64_t>(st->opts.batch_max_age_ms, 5);
+      auto period = tick_period_ms(st->opts);
       if (++st->ticks * period >= st->opts.metrics_flush_ms) {
         st->ticks = 0;
         flush_metrics(self, *st);

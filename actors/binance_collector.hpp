@@ -37,15 +37,19 @@ struct binance_collector_options {
   std::string rest_url = "https://api.binance.com";
   /// Upper-case symbols of this connection (at most 1024).
   std::vector<std::string> symbols;
+  /// A trade_batch holds at most batch_max_trades trades. With
+  /// batch_max_age_ms 0 every drain of the inbox ends by sending what it
+  /// collected; a positive age holds trades until the batch is full or
+  /// that old (the flush tick).
   std::int64_t batch_max_trades = 512;
-  std::int64_t batch_max_age_ms = 50;
-  /// Waking the actor for parsed frames: at once when it last drained at
-  /// least inbox_notify_interval_us ago, else when inbox_notify_count
-  /// frames wait; frames below both wait for the batch tick
-  /// (batch_max_age_ms, at least 5 ms). 1 and 0 wake it for every frame
-  /// that finds the inbox empty.
-  std::int64_t inbox_notify_count = 1024;
-  std::int64_t inbox_notify_interval_us = 2'000;
+  std::int64_t batch_max_age_ms = 0;
+  /// Waking the actor for parsed frames (pushed once per socket read): at
+  /// once when it last drained at least inbox_notify_interval_us ago, else
+  /// when inbox_notify_count frames wait; frames below both wait for the
+  /// flush tick. 1 and 0 (the default) wake it whenever a read finds the
+  /// inbox empty and no wake-up is pending.
+  std::int64_t inbox_notify_count = 1;
+  std::int64_t inbox_notify_interval_us = 0;
   /// Reconnect this long after connecting (Binance cuts at 24 h).
   std::int64_t reconnect_before_ms = std::int64_t{23} * 3'600'000;
   /// No message for this long means the feed stalled: reconnect.

@@ -75,8 +75,10 @@ struct binance_config {
   std::int64_t reconnect_before_ms = std::int64_t{23} * 3'600'000;
   /// A trade_batch is sent when it holds this many trades...
   std::int64_t batch_max_trades = 512;
-  /// ... or when its oldest trade is this old.
-  std::int64_t batch_max_age_ms = 50;
+  /// ... or when its oldest trade is this old; 0: at the end of each
+  /// drain of the collector's inbox (every socket read's trades are passed
+  /// on at once, so no trade waits for a timer).
+  std::int64_t batch_max_age_ms = 0;
   /// Back-pressure: a pause asked by storage stops reading the WebSocket
   /// for at most this long (the exchange's pings go unanswered meanwhile).
   std::int64_t max_pause_ms = 10'000;
