@@ -143,40 +143,21 @@ bool feature_series::on_bar(
   const ohlcv& bar, const indicator_series::output& ind, output& out) {
   if (ind.empty())
     return false;
-  if (entries_.empty() || bar.open_time_ms > entries_.back().bar.open_time_ms) {
-    const auto& first = ind.front().second;
-    entries_.push_back(entry{bar, first, current_});
-    out.emplace_back(bar.open_time_ms, current_.update(bar, first));
-    while (entries_.size() > history_)
-      entries_.pop_front();
-    return true;
-  }
-  if (bar.open_time_ms < entries_.front().bar.open_time_ms)
-    return false;
-  // A revision or a filled hole: rewind to the state before the bar and
-  // replay from there, taking each bar's indicators from `ind` (which
-  // covers the same bars, oldest first).
-  auto pos
-    = std::lower_bound(entries_.begin(), entries_.end(), bar.open_time_ms,
-      [](const entry& e, std::int64_t t) { return e.bar.open_time_ms < t; });
-  if (pos->bar.open_time_ms == bar.open_time_ms)
-    pos->bar = bar;
-  else
-    pos = entries_.insert(pos, entry{bar, ind.front().second, pos->before});
-  current_ = pos->before;
+  // A replayed bar takes its indicators from `ind` (which covers the
+  // same bars, oldest first) when they changed.
   auto next = ind.begin();
-  for (auto i = pos; i != entries_.end(); ++i) {
-    auto t = i->bar.open_time_ms;
-    while (next != ind.end() && next->first < t)
-      ++next;
-    if (next != ind.end() && next->first == t)
-      i->ind = next->second;
-    i->before = current_;
-    out.emplace_back(t, current_.update(i->bar, i->ind));
-  }
-  while (entries_.size() > history_)
-    entries_.pop_front();
-  return true;
+  return replay_.apply(
+    bar, ind.front().second,
+    [&](std::int64_t t, feature_calculator::indicator_values& stored) {
+      while (next != ind.end() && next->first < t)
+        ++next;
+      if (next != ind.end() && next->first == t)
+        stored = next->second;
+    },
+    [&out](const ohlcv& b, const feature_calculator::indicator_values& iv,
+      feature_calculator& calc) {
+      out.emplace_back(b.open_time_ms, calc.update(b, iv));
+    });
 }
 
 } // namespace csp::actors

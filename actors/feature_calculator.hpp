@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "actors/bar_replay.hpp"
 #include "actors/indicator_series.hpp"
 #include "actors/indicators.hpp"
 #include "messages/feature_vector.hpp"
@@ -99,7 +100,7 @@ public:
   /// One bar's features, identified by the bar's open time.
   using output = std::vector<std::pair<std::int64_t, values>>;
 
-  explicit feature_series(std::size_t history) : history_(history) {}
+  explicit feature_series(std::size_t history) : replay_(history) {}
 
   /// Applies a closed bar (first version or revision) given `ind`, the
   /// output of indicator_series::on_bar for the same bar (its values and
@@ -113,20 +114,11 @@ public:
   /// The features of the forming `bar` with its peek indicators.
   values peek(const ohlcv& bar,
     const feature_calculator::indicator_values& ind) const noexcept {
-    return current_.peek(bar, ind);
+    return replay_.current().peek(bar, ind);
   }
 
 private:
-  struct entry {
-    ohlcv bar;
-    feature_calculator::indicator_values ind;
-    /// The calculator before `bar` was applied.
-    feature_calculator before;
-  };
-
-  std::size_t history_;
-  std::deque<entry> entries_;
-  feature_calculator current_;
+  bar_replay<feature_calculator, feature_calculator::indicator_values> replay_;
 };
 
 } // namespace csp::actors

@@ -2,10 +2,10 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <utility>
 #include <vector>
 
+#include "actors/bar_replay.hpp"
 #include "actors/indicators.hpp"
 
 namespace csp::actors {
@@ -23,7 +23,7 @@ public:
   /// One bar's values, identified by the bar's open time.
   using output = std::vector<std::pair<std::int64_t, values>>;
 
-  explicit indicator_series(std::size_t history) : history_(history) {}
+  explicit indicator_series(std::size_t history) : replay_(history) {}
 
   /// Applies a closed bar (a first version or a revision) and appends the
   /// values of every bar whose values it changed to `out`, oldest first.
@@ -31,21 +31,18 @@ public:
   bool on_bar(const ohlcv& bar, output& out);
 
   /// The values the forming `bar` would have if it closed now.
-  values peek(const ohlcv& bar) const noexcept { return current_.peek(bar); }
+  values peek(const ohlcv& bar) const noexcept {
+    return replay_.current().peek(bar);
+  }
 
   /// Closed bars applied so far (first versions; revisions not counted).
-  std::size_t bars() const noexcept { return current_.bars(); }
+  std::size_t bars() const noexcept { return replay_.current().bars(); }
 
 private:
-  struct entry {
-    ohlcv bar;
-    /// The calculator before `bar` was applied.
-    indicator_calculator before;
-  };
+  /// Indicators need nothing but the bar.
+  struct no_input {};
 
-  std::size_t history_;
-  std::deque<entry> entries_;
-  indicator_calculator current_;
+  bar_replay<indicator_calculator, no_input> replay_;
 };
 
 } // namespace csp::actors
