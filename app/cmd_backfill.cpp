@@ -1,5 +1,5 @@
 // `csp backfill`: historical klines over REST into PostgreSQL, with their
-// indicators; resumable, rate-limited, with progress.
+// indicators and features; resumable, rate-limited, with progress.
 
 #include <atomic>
 #include <chrono>
@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "actors/binance_klines.hpp"
+#include "actors/feature_calculator.hpp"
 #include "actors/indicator_series.hpp"
 #include "actors/token_bucket.hpp"
 #include "app/cli.hpp"
@@ -34,7 +35,7 @@ namespace {
 constexpr const char* backfill_usage = R"(usage: csp backfill [options]
 
 Fetches historical klines over Binance's REST API, stores them as candles in
-PostgreSQL and computes their indicators. Resumes after the newest stored
+PostgreSQL and computes their indicators and ML features. Resumes after the newest stored
 candle of the range, so an interrupted backfill continues where it stopped.
 
 options:
@@ -240,6 +241,7 @@ int run_backfill(const arg_list& args) {
   storage::pg_store store{db};
   std::int64_t from = range_start;
   actors::indicator_series series{256};
+  actors::feature_series features{256};
   try {
     {
       pqxx::connection c{db.conninfo()};
@@ -267,9 +269,14 @@ int run_backfill(const arg_list& args) {
     w.start_ms.reset();
     w.end_ms = from - 1;
     w.limit = std::numeric_limits<std::int32_t>::max();
-    actors::indicator_series::output ignored;
-    for (const auto& b : store.load_candles(w))
-      series.on_bar(actors::to_ohlcv(b), ignored);
+    actors::indicator_series::output warm;
+    actors::feature_series::output ignored;
+    for (const auto& b : store.load_candles(w)) {
+      auto x = actors::to_ohlcv(b);
+      warm.clear();
+      series.on_bar(x, warm);
+      features.on_bar(x, warm, ignored);
+    }
   } catch (const std::exception& e) {
     std::cerr << "csp backfill: database " << db.dbname << " at " << db.host
               << ":" << db.port << ": " << e.what() << '\n';
@@ -363,11 +370,21 @@ int run_backfill(const arg_list& args) {
     candles.table = storage::table_kind::candles;
     storage::copy_batch indicators;
     indicators.table = storage::table_kind::indicators;
+    storage::copy_batch feature_rows;
+    feature_rows.table = storage::table_kind::features;
     actors::indicator_series::output out;
+    actors::feature_series::output fout;
     for (const auto& b : *bars) {
       storage::append_candle(candles, b);
+      auto x = actors::to_ohlcv(b);
       out.clear();
-      series.on_bar(actors::to_ohlcv(b), out);
+      series.on_bar(x, out);
+      fout.clear();
+      features.on_bar(x, out, fout);
+      for (const auto& [open, values] : fout)
+        storage::append_features(feature_rows,
+          messages::feature_vector{
+            o.exchange, o.symbol, tf, open, true, values});
       for (const auto& [open, values] : out) {
         messages::indicator_snapshot snap;
         snap.exchange = o.exchange;
@@ -380,9 +397,10 @@ int run_backfill(const arg_list& args) {
       }
     }
     try {
-      // Indicators first: the candles mark progress, so a stop in between
-      // recomputes (and upserts) these indicators on the next run.
+      // Indicators and features first: the candles mark progress, so a
+      // stop in between recomputes (and upserts) them on the next run.
       store.write(indicators);
+      store.write(feature_rows);
       store.write(candles);
     } catch (const std::exception& e) {
       std::cerr << "csp backfill: database: " << e.what()
