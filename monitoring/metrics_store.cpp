@@ -1,6 +1,5 @@
 #include "monitoring/metrics_store.hpp"
 
-#include <charconv>
 #include <cmath>
 #include <iterator>
 #include <sstream>
@@ -78,102 +77,6 @@ std::string_view to_string(update_error e) noexcept {
   return "?";
 }
 
-void append_sample_value(std::string& out, double value) {
-  if (std::isnan(value)) {
-    out += "NaN";
-    return;
-  }
-  if (std::isinf(value)) {
-    out += value < 0 ? "-Inf" : "+Inf";
-    return;
-  }
-  // std::to_chars without a format: the shortest form that reads back
-  // exactly (fixed or exponent, whichever is shorter).
-  char buf[32];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), value);
-  out.append(buf, ec == std::errc{} ? static_cast<size_t>(end - buf) : 0);
-}
-
-void append_label_value(std::string& out, std::string_view value) {
-  size_t start = 0;
-  for (size_t i = 0; i < value.size(); ++i) {
-    const char c = value[i];
-    if (c != '\\' && c != '"' && c != '\n')
-      continue;
-    out.append(value.data() + start, i - start);
-    out += '\\';
-    out += c == '\n' ? 'n' : c;
-    start = i + 1;
-  }
-  out.append(value.data() + start, value.size() - start);
-}
-
-void append_family_header(std::string& out, std::string_view name,
-  std::string_view help, metric_type type) {
-  out += "# HELP ";
-  out += name;
-  out += ' ';
-  for (const char c : help) {
-    if (c == '\\')
-      out += "\\\\";
-    else if (c == '\n')
-      out += "\\n";
-    else
-      out += c;
-  }
-  out += "\n# TYPE ";
-  out += name;
-  out += ' ';
-  out += to_string(type);
-  out += '\n';
-}
-
-namespace {
-
-// Appends `name` `suffix` `{labels[,le="bound"]}` and the separating space.
-void append_series_head(std::string& out, std::string_view name,
-  std::string_view suffix, std::string_view labels, std::string_view le = {}) {
-  out += name;
-  out += suffix;
-  if (!labels.empty() || !le.empty()) {
-    out += '{';
-    out += labels;
-    if (!le.empty()) {
-      if (!labels.empty())
-        out += ',';
-      out += "le=\"";
-      out += le;
-      out += '"';
-    }
-    out += '}';
-  }
-  out += ' ';
-}
-
-// Appends one sample line: name{labels} value.
-void append_sample(std::string& out, std::string_view name,
-  std::string_view suffix, std::string_view labels, double value,
-  std::string_view le = {}) {
-  append_series_head(out, name, suffix, labels, le);
-  append_sample_value(out, value);
-  out += '\n';
-}
-
-// The process_* families (counters and gauges without labels).
-void append_process_families(std::string& out) {
-  for (const auto& fam : process_collector{}.Collect()) {
-    const auto* spec = find_metric(fam.name);
-    if (spec == nullptr)
-      continue;
-    append_family_header(out, fam.name, fam.help, spec->type);
-    for (const auto& m : fam.metric)
-      append_sample(out, fam.name, {}, {},
-        spec->type == metric_type::counter ? m.counter.value : m.gauge.value);
-  }
-}
-
-} // namespace
-
 std::shared_ptr<prometheus::Registry> make_metrics_registry() {
   return std::make_shared<prometheus::Registry>(
     prometheus::Registry::InsertBehavior::Merge);
@@ -191,7 +94,13 @@ std::string serialize_metrics(const prometheus::Registry& registry) {
 
 metrics_store::metrics_store(std::shared_ptr<prometheus::Registry> registry,
   std::shared_ptr<spdlog::logger> logger)
-    : registry_(std::move(registry)), logger_(std::move(logger)),
+    : metrics_store(std::make_shared<metrics_exposition>(std::move(registry)),
+      std::move(logger)) {}
+
+metrics_store::metrics_store(std::shared_ptr<metrics_exposition> exposition,
+  std::shared_ptr<spdlog::logger> logger)
+    : exposition_(std::move(exposition)), registry_(exposition_->registry()),
+      logger_(std::move(logger)),
       process_(std::make_shared<process_collector>()) {
   const auto& catalogue = metric_catalogue();
   families_.resize(catalogue.size());
@@ -223,39 +132,14 @@ metrics_store::metrics_store(std::shared_ptr<prometheus::Registry> registry,
   auto& errors
     = *families_[static_cast<size_t>(self_spec - catalogue.data())].counter;
   // The series already in the registry, then this store's own.
-  listed_.resize(catalogue.size());
-  bucket_labels_.resize(catalogue.size());
-  for (size_t i = 0; i < catalogue.size(); ++i) {
-    for (double bound : catalogue[i].buckets)
-      bucket_labels_[i].push_back(format_bound(bound));
-    if (catalogue[i].type == metric_type::histogram)
-      bucket_labels_[i].emplace_back("+Inf");
-  }
   list_existing_series();
   const auto errors_index = static_cast<size_t>(self_spec - catalogue.data());
   for (size_t i = 1; i < update_error_count; ++i) {
     prometheus::Labels labels{
       {"reason", std::string{to_string(static_cast<update_error>(i))}}};
     errors_[i] = &errors.Add(labels);
-    list_series(errors_index, labels, errors_[i]);
+    exposition_->list(errors_index, labels, errors_[i]);
   }
-}
-
-void metrics_store::list_series(size_t family,
-  const std::map<std::string, std::string>& labels, void* metric) {
-  if (!listed_set_.insert(metric).second)
-    return;
-  listed_series s;
-  s.metric = metric;
-  for (const auto& [name, value] : labels) {
-    if (!s.labels.empty())
-      s.labels += ',';
-    s.labels += name;
-    s.labels += "=\"";
-    append_label_value(s.labels, value);
-    s.labels += '"';
-  }
-  listed_[family].push_back(std::move(s));
 }
 
 void metrics_store::list_existing_series() {
@@ -284,7 +168,7 @@ void metrics_store::list_existing_series() {
           metric = &fam.histogram->Add(labels,
             prometheus::Histogram::BucketBoundaries{
               catalogue[i].buckets.begin(), catalogue[i].buckets.end()});
-        list_series(i, labels, metric);
+        exposition_->list(i, labels, metric);
       }
   }
 }
@@ -327,7 +211,7 @@ update_error metrics_store::resolve(const messages::metric_entry& entry,
           spec.buckets.begin(), spec.buckets.end()});
       break;
   }
-  list_series(index, labels, out.metric);
+  exposition_->list(index, labels, out.metric);
   return update_error::none;
 }
 
@@ -392,61 +276,8 @@ apply_result metrics_store::apply(const messages::metric_update& update) {
   return result;
 }
 
-void metrics_store::serialize_histograms(std::string& out,
-  const metric_spec& spec, const std::vector<listed_series>& series) const {
-  const auto& les
-    = bucket_labels_[static_cast<size_t>(&spec - metric_catalogue().data())];
-  for (const auto& s : series) {
-    // Collect() reads the buckets under the histogram's lock, cumulated.
-    auto m = static_cast<const prometheus::Histogram*>(s.metric)->Collect();
-    const auto& h = m.histogram;
-    append_sample(
-      out, spec.name, "_count", s.labels, static_cast<double>(h.sample_count));
-    append_sample(out, spec.name, "_sum", s.labels, h.sample_sum);
-    for (size_t b = 0; b < h.bucket.size(); ++b) {
-      const auto count = static_cast<double>(h.bucket[b].cumulative_count);
-      if (b < les.size()) {
-        append_sample(out, spec.name, "_bucket", s.labels, count, les[b]);
-        continue;
-      }
-      // A histogram with more buckets than the catalogue's (not made by
-      // this store): its bound formatted here.
-      std::string le;
-      append_sample_value(le, h.bucket[b].upper_bound);
-      append_sample(out, spec.name, "_bucket", s.labels, count, le);
-    }
-  }
-}
-
 std::string metrics_store::serialize() const {
-  std::string out;
-  out.reserve(last_size_ + last_size_ / 8 + 4096);
-  const auto& catalogue = metric_catalogue();
-  for (size_t i = 0; i < catalogue.size(); ++i) {
-    const auto& series = listed_[i];
-    if (series.empty())
-      continue;
-    const auto& spec = catalogue[i];
-    append_family_header(out, spec.name, spec.help, spec.type);
-    switch (spec.type) {
-      case metric_type::counter:
-        for (const auto& s : series)
-          append_sample(out, spec.name, {}, s.labels,
-            static_cast<const prometheus::Counter*>(s.metric)->Value());
-        break;
-      case metric_type::gauge:
-        for (const auto& s : series)
-          append_sample(out, spec.name, {}, s.labels,
-            static_cast<const prometheus::Gauge*>(s.metric)->Value());
-        break;
-      case metric_type::histogram:
-        serialize_histograms(out, spec, series);
-        break;
-    }
-  }
-  append_process_families(out);
-  last_size_ = out.size();
-  return out;
+  return exposition_->render();
 }
 
 } // namespace csp::monitoring

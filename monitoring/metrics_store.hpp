@@ -2,24 +2,22 @@
 
 // The node's metric series: a prometheus-cpp Registry holding every family
 // of the catalogue, plus a cache of series handles so that applying a
-// metric_entry is one hash lookup, and per family the list of its series
-// with their label sets rendered once, from which serialize() writes the
-// text exposition straight into one buffer. Used by the metrics actor; no
-// CAF here.
+// metric_entry is one hash lookup; every series it creates is listed in a
+// metrics_exposition, which renders /metrics. Used by the metrics actor;
+// no CAF here.
 
 #include <array>
 #include <cstddef>
 #include <cstdint>
-#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 #include "messages/metric_update.hpp"
 #include "monitoring/metrics_catalogue.hpp"
+#include "monitoring/metrics_exposition.hpp"
 
 namespace prometheus {
 class Registry;
@@ -81,20 +79,6 @@ std::shared_ptr<prometheus::Registry> make_metrics_registry();
 /// the reference for its tests and benchmark.
 std::string serialize_metrics(const prometheus::Registry& registry);
 
-/// Appends `value` as a sample value of the text format: the shortest
-/// decimal that reads back as exactly `value`, "NaN", "+Inf" or "-Inf".
-void append_sample_value(std::string& out, double value);
-
-/// Appends `value` escaped as a label value of the text format (the
-/// quotes not included): backslash, double quote and line feed become
-/// `\\`, `\"` and `\n`.
-void append_label_value(std::string& out, std::string_view value);
-
-/// Appends the `# HELP` and `# TYPE` lines of a family; backslash and line
-/// feed in `help` are escaped.
-void append_family_header(std::string& out, std::string_view name,
-  std::string_view help, metric_type type);
-
 /// Every catalogue family registered in one Registry, with validated,
 /// cached updates. Not thread-safe (one owner); the registry itself may be
 /// scraped concurrently.
@@ -104,6 +88,11 @@ public:
   /// updatable family of the catalogue in `registry`. Rejected updates are
   /// logged to `logger` when it is not null.
   explicit metrics_store(std::shared_ptr<prometheus::Registry> registry,
+    std::shared_ptr<spdlog::logger> logger = nullptr);
+
+  /// The same on `exposition`'s registry, listing every series (those the
+  /// registry already holds first) in `exposition`.
+  explicit metrics_store(std::shared_ptr<metrics_exposition> exposition,
     std::shared_ptr<spdlog::logger> logger = nullptr);
 
   ~metrics_store();
@@ -119,12 +108,14 @@ public:
   /// and skipped.
   apply_result apply(const messages::metric_update& update);
 
-  /// Renders every series of the store's families and the process
-  /// metrics as text exposition (version 0.0.4), into one buffer reserved
-  /// from the previous scrape's size. Families without a series are left
-  /// out; within a family, series appear in the order they were created.
-  /// Same owner as apply().
+  /// Renders every series and the process metrics as text exposition
+  /// (version 0.0.4): exposition()->render().
   std::string serialize() const;
+
+  /// Where the series are listed; render it from any thread.
+  const std::shared_ptr<metrics_exposition>& exposition() const noexcept {
+    return exposition_;
+  }
 
   /// The registry holding the series.
   const std::shared_ptr<prometheus::Registry>& registry() const noexcept {
@@ -151,30 +142,15 @@ private:
     void* metric = nullptr;
   };
 
-  /// One series as serialize() writes it.
-  struct listed_series {
-    /// The label pairs sorted by name, escaped, without braces, e.g.
-    /// `exchange="binance",symbol="BTCUSDT"`; empty without labels.
-    std::string labels;
-    void* metric = nullptr;
-  };
-
   update_error reject(update_error e);
 
   update_error resolve(const messages::metric_entry& entry,
     const metric_spec& spec, series_handle& out);
 
-  /// Adds the series `metric` of family `family` (a catalogue index) to
-  /// the serialization list unless it is there already.
-  void list_series(size_t family,
-    const std::map<std::string, std::string>& labels, void* metric);
-
   /// Lists the series a registry already holds (a restarted actor).
   void list_existing_series();
 
-  void serialize_histograms(std::string& out, const metric_spec& spec,
-    const std::vector<listed_series>& series) const;
-
+  std::shared_ptr<metrics_exposition> exposition_;
   std::shared_ptr<prometheus::Registry> registry_;
   std::shared_ptr<spdlog::logger> logger_;
   std::shared_ptr<process_collector> process_;
@@ -184,16 +160,6 @@ private:
   std::unordered_map<std::string, series_handle> cache_;
   /// Scratch buffer for building keys without allocating.
   std::string key_;
-  /// Series to serialize, by catalogue index.
-  std::vector<std::vector<listed_series>> listed_;
-  /// Every listed metric (a series reached through differently ordered
-  /// labels has several cache entries but one listing).
-  std::unordered_set<const void*> listed_set_;
-  /// The `le` label values of each histogram family's buckets, "+Inf"
-  /// last, by catalogue index (prometheus-cpp's spelling, e.g. "0.0005").
-  std::vector<std::vector<std::string>> bucket_labels_;
-  /// Size of the previous exposition, to reserve the next one.
-  mutable size_t last_size_ = 0;
   /// metrics_update_errors_total series by update_error.
   std::array<prometheus::Counter*, update_error_count> errors_{};
 };

@@ -42,6 +42,8 @@
 #include "tests/monitoring/exposition_parser.hpp"
 #include "messages/type_ids.hpp"
 #include "monitoring/metrics.hpp"
+#include "monitoring/metrics_exposition.hpp"
+#include "monitoring/metrics_store.hpp"
 #include "storage/cache_layout.hpp"
 #include "storage/copy_batch.hpp"
 #include "storage/pg_store.hpp"
@@ -239,6 +241,9 @@ struct fixture {
   std::vector<bar> bars;
   test_config cfg;
   caf::actor_system sys{cfg};
+  std::shared_ptr<monitoring::metrics_exposition> exposition
+    = std::make_shared<monitoring::metrics_exposition>(
+      monitoring::make_metrics_registry());
   caf::actor metrics;
   std::vector<caf::actor> apis;
 
@@ -271,6 +276,7 @@ struct fixture {
     store.write(qb);
     monitoring::metrics_options mo;
     mo.serve_http = false;
+    mo.exposition = exposition;
     metrics = sys.spawn(monitoring::metrics_actor, mo);
   }
 
@@ -297,6 +303,7 @@ struct fixture {
     o.cache_prefix = prefix;
     o.workers = 2;
     o.metrics = metrics;
+    o.metrics_text = [x = exposition] { return x->render(); };
     return o;
   }
 
@@ -640,7 +647,15 @@ CAF_TEST(cache hit and miss series exist at 0 before the first read) {
 }
 
 CAF_TEST(metrics are gzipped for a scraper that takes gzip) {
+  // Rendered on the I/O thread (as csp run does) and, without
+  // metrics_text, by the metrics actor.
   auto port = start();
+  auto without = options();
+  without.metrics_text = nullptr;
+  auto actor_port = start(without);
+  auto from_actor = get(actor_port, "/metrics", {{"Accept-Encoding", "gzip"}});
+  CAF_REQUIRE_EQUAL(from_actor.status, 200u);
+  CAF_CHECK_EQUAL(from_actor.headers["Content-Encoding"], "gzip");
   auto plain = get(port, "/metrics");
   CAF_REQUIRE_EQUAL(plain.status, 200u);
   CAF_CHECK_EQUAL(plain.headers.count("Content-Encoding"), 0u);
@@ -658,9 +673,12 @@ CAF_TEST(metrics are gzipped for a scraper that takes gzip) {
   // the scrapes; the series have not).
   auto x = test::parse_exposition(text);
   auto y = test::parse_exposition(plain.body);
+  auto z = test::parse_exposition(api_test::gunzip(from_actor.body));
   CAF_REQUIRE_EQUAL(x.error, "");
   CAF_REQUIRE_EQUAL(y.error, "");
+  CAF_REQUIRE_EQUAL(z.error, "");
   CAF_CHECK_EQUAL(x.types, y.types);
+  CAF_CHECK_EQUAL(z.count("metrics_update_errors_total"), 6u);
   CAF_CHECK_EQUAL(x.count("metrics_update_errors_total"), 6u);
   CAF_CHECK_EQUAL(
     x.value("metrics_update_errors_total", {{"reason", "unknown_metric"}}),

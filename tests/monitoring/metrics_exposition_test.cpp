@@ -9,6 +9,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "messages/metric_update.hpp"
@@ -323,4 +324,46 @@ CAF_TEST(promtool accepts the exposition with awkward label values) {
     return;
   }
   CAF_CHECK_EQUAL(*rc, 0);
+}
+
+CAF_TEST(another thread renders while the store adds series) {
+  auto exposition = std::make_shared<csp::monitoring::metrics_exposition>(
+    csp::monitoring::make_metrics_registry());
+  metrics_store store{exposition};
+  constexpr int symbols = 2000;
+  std::vector<std::string> errors;
+  size_t last_count = 0;
+  // Bounded: 200 renderings, each parsed; the store keeps adding meanwhile.
+  std::thread scraper{[&] {
+    for (int i = 0; i < 200; ++i) {
+      auto x = csp::test::parse_exposition(exposition->render());
+      if (!x.error.empty())
+        errors.push_back(x.error);
+      auto n = x.count("trades_received_total");
+      if (n < last_count)
+        errors.push_back("series disappeared");
+      last_count = n;
+    }
+  }};
+  for (int i = 0; i < symbols; ++i)
+    store.apply(metric_entry{metric_kind::counter_add, "trades_received_total",
+      {{"exchange", "binance"}, {"symbol", "S" + std::to_string(i)}}, 1.0});
+  scraper.join();
+  CAF_CHECK(errors.empty());
+  auto x = csp::test::parse_exposition(exposition->render());
+  CAF_CHECK_EQUAL(
+    x.count("trades_received_total"), static_cast<size_t>(symbols));
+  // A second store on the same exposition (a restarted actor) lists
+  // nothing twice.
+  metrics_store second{exposition};
+  second.apply(metric_entry{metric_kind::counter_add, "trades_received_total",
+    {{"symbol", "S7"}, {"exchange", "binance"}}, 2.0});
+  x = csp::test::parse_exposition(second.serialize());
+  CAF_CHECK_EQUAL(
+    x.count("trades_received_total"), static_cast<size_t>(symbols));
+  CAF_CHECK_EQUAL(x.value("trades_received_total",
+                    {{"exchange", "binance"}, {"symbol", "S7"}}),
+    3.0);
+  CAF_CHECK_EQUAL(x.count("metrics_update_errors_total"),
+    csp::monitoring::update_error_count - 1);
 }
