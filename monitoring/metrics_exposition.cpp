@@ -161,14 +161,15 @@ void metrics_exposition::render_histograms(
     append_sample(
       out, spec.name, "_count", s.labels, static_cast<double>(h.sample_count));
     append_sample(out, spec.name, "_sum", s.labels, h.sample_sum);
+    // The catalogue's bounds, unless the histogram was made with others
+    // (not by a metrics_store): then its own, formatted here.
+    const bool catalogue_bounds = h.bucket.size() == les.size();
     for (size_t b = 0; b < h.bucket.size(); ++b) {
       const auto count = static_cast<double>(h.bucket[b].cumulative_count);
-      if (b < les.size()) {
+      if (catalogue_bounds) {
         append_sample(out, spec.name, "_bucket", s.labels, count, les[b]);
         continue;
       }
-      // A histogram with more buckets than the catalogue's (not made by
-      // this store): its bound formatted here.
       std::string le;
       append_sample_value(le, h.bucket[b].upper_bound);
       append_sample(out, spec.name, "_bucket", s.labels, count, le);
