@@ -5,6 +5,7 @@
 #include <chrono>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -393,6 +394,25 @@ server_response chart_response(const chart_body_ptr& b, bool gzip) {
   return res;
 }
 
+/// The /metrics response: the text exposition, gzipped when the scraper
+/// takes it (zlib's fastest level: about 3 ms for the 1.1 MB of 1,000
+/// symbols, 12x smaller; exposition_bench).
+server_response metrics_response(std::string text, bool gzip) {
+  server_response res;
+  res.content_type = "text/plain; version=0.0.4; charset=utf-8";
+  res.headers.emplace_back("Vary", "Accept-Encoding");
+  std::optional<std::string> z;
+  if (gzip)
+    z = gzip_compress(text, 1);
+  if (z) {
+    res.body = std::move(*z);
+    res.headers.emplace_back("Content-Encoding", "gzip");
+  } else {
+    res.body = std::move(text);
+  }
+  return res;
+}
+
 /// A chart request: from the cache, by joining a fill under way, or by
 /// starting one on a worker.
 void serve_chart(const std::shared_ptr<api_context>& ctx, api_call c,
@@ -512,9 +532,17 @@ void handle(const std::shared_ptr<api_context>& ctx, const server_request& req,
     case route_id::health:
       caf::anon_send(ctx->api_actor(), messages::health_atom_v, reply);
       return;
-    case route_id::metrics:
-      caf::anon_send(ctx->api_actor(), messages::snapshot_atom_v, reply);
+    case route_id::metrics: {
+      auto gzip = accepts_gzip(req.header("accept-encoding"));
+      // Rendered here on the I/O thread when the node shares its
+      // exposition: no actor between a scrape and its answer.
+      if (ctx->opts.metrics_text)
+        reply(metrics_response(ctx->opts.metrics_text(), gzip));
+      else
+        caf::anon_send(
+          ctx->api_actor(), messages::snapshot_atom_v, reply, gzip);
       return;
+    }
     case route_id::websocket:
       reply(error_response(
         426, "upgrade_required", "this endpoint speaks WebSocket only"));
@@ -858,7 +886,7 @@ caf::behavior api(api_actor* self, api_options opts) {
     [self](messages::health_atom, responder& r) {
       answer_health(self, std::move(r));
     },
-    [self](messages::snapshot_atom, responder& r) {
+    [self](messages::snapshot_atom, responder& r, bool gzip) {
       auto& m = self->state.ctx->opts.metrics;
       if (!m) {
         r(error_response(503, "unavailable", "no metrics on this node"));
@@ -866,12 +894,8 @@ caf::behavior api(api_actor* self, api_options opts) {
       }
       self->request(m, std::chrono::seconds{5}, messages::snapshot_atom_v)
         .then(
-          [r](std::string& text) {
-            server_response res;
-            res.content_type = "text/plain; version=0.0.4; charset=utf-8";
-            res.body = std::move(text);
-            r(std::move(res));
-          },
+          [r, gzip](
+            std::string& text) { r(metrics_response(std::move(text), gzip)); },
           [r](caf::error&) {
             r(error_response(503, "unavailable", "metrics did not answer"));
           });

@@ -44,8 +44,13 @@ struct api_options {
   std::string cache_prefix;
   /// api_workers (each holds one PostgreSQL and one Redis connection).
   std::size_t workers = 2;
-  /// The metrics actor: /metrics text and the API's own series.
+  /// The metrics actor: the API's own series, and /metrics text when
+  /// `metrics_text` is not set.
   caf::actor metrics;
+  /// Renders the /metrics text (e.g. monitoring::metrics_exposition::
+  /// render); called on the I/O thread of the scrape, so it must be
+  /// thread-safe. Unset: the metrics actor is asked (snapshot_atom).
+  std::function<std::string()> metrics_text;
   /// The collector supervisor: health and admin symbol commands (may be
   /// invalid on an API-only node).
   caf::actor collectors;

@@ -177,11 +177,10 @@ bool chart_cache::covers_events_locked(const chart_key& key,
   return true;
 }
 
-std::optional<std::string> gzip_compress(const std::string& text) {
+std::optional<std::string> gzip_compress(const std::string& text, int level) {
   z_stream z{};
   // 15 window bits + 16: a gzip header and trailer instead of zlib's.
-  if (deflateInit2(
-        &z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY)
+  if (deflateInit2(&z, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY)
     != Z_OK)
     return std::nullopt;
   std::string out;

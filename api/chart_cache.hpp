@@ -162,8 +162,10 @@ private:
 /// The clock of the cache's ages: steady milliseconds.
 std::int64_t chart_cache_clock_ms();
 
-/// `text` gzip-compressed (RFC 1952), or nullopt when zlib fails.
-std::optional<std::string> gzip_compress(const std::string& text);
+/// `text` gzip-compressed (RFC 1952) at zlib `level` (1 fastest .. 9
+/// smallest; -1 zlib's default, 6), or nullopt when zlib fails.
+std::optional<std::string> gzip_compress(
+  const std::string& text, int level = -1);
 
 /// Whether an Accept-Encoding header value accepts gzip (a `gzip` coding
 /// not weighted q=0).

@@ -589,7 +589,8 @@ json op_metrics() {
       {{"200",
         {{"description",
            "The Prometheus text exposition format "
-           "(version 0.0.4)."},
+           "(version 0.0.4); gzip-compressed (Content-Encoding: gzip) "
+           "when the request's Accept-Encoding takes gzip."},
           {"content", {{"text/plain", std::move(text)}}}}}}}};
 }
 

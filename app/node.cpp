@@ -20,6 +20,7 @@
 #include "net/io_thread.hpp"
 #include "messages/type_ids.hpp"
 #include "monitoring/metrics.hpp"
+#include "monitoring/metrics_exposition.hpp"
 #include "monitoring/logging.hpp"
 #include "monitoring/metrics_store.hpp"
 #include "storage/migrations.hpp"
@@ -175,8 +176,10 @@ std::string start_node(caf::actor_system& sys,
   const config::platform_config& cfg, const run_options& ro, node& n) {
   using namespace std::chrono_literals;
   n.registry = monitoring::make_metrics_registry();
+  n.exposition = std::make_shared<monitoring::metrics_exposition>(n.registry);
   monitoring::metrics_options mo;
   mo.registry = n.registry;
+  mo.exposition = n.exposition;
   mo.bind_address = cfg.metrics.bind;
   mo.port = cfg.metrics.port;
   n.metrics = sys.spawn(monitoring::metrics_actor, mo);
@@ -232,6 +235,8 @@ std::string start_node(caf::actor_system& sys,
     ao.workers = static_cast<std::size_t>(std::max<std::int64_t>(
       1, std::min<std::int64_t>(cfg.database.pool_size, cfg.api.threads)));
     ao.metrics = n.metrics;
+    ao.metrics_text
+      = [exposition = n.exposition] { return exposition->render(); };
     ao.storage = n.storage;
     n.api = api::spawn_api(sys, std::move(ao));
     self->request(n.api, 10s, caf::get_atom_v)

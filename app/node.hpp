@@ -16,6 +16,10 @@ namespace prometheus {
 class Registry;
 } // namespace prometheus
 
+namespace csp::monitoring {
+class metrics_exposition;
+} // namespace csp::monitoring
+
 namespace csp::app {
 
 /// Command-line settings of `csp run` that override the config file.
@@ -46,6 +50,9 @@ std::string apply_overrides(
 /// The actors of one running node.
 struct node {
   std::shared_ptr<prometheus::Registry> registry;
+  /// The series of `registry` as /metrics renders them (the API renders
+  /// it on its I/O threads).
+  std::shared_ptr<monitoring::metrics_exposition> exposition;
   caf::actor metrics;
   caf::actor processing;
   caf::actor bars_out;

@@ -3,7 +3,9 @@
 # N Binance symbols on a scratch database, waits until every symbol has its
 # series, then measures
 #   - the scrape: size, series, and the time of sequential scrapes of the
-#     API port's /metrics (curl time_total: connect to last byte);
+#     API port's /metrics (curl time_total: connect to last byte), plain
+#     and then asking for gzip as Prometheus does (curl --compressed: size
+#     on the wire, time including inflating);
 #   - what scraping costs the node: its CPU seconds (utime + stime from
 #     /proc) over alternating windows without scraping and with one scrape
 #     per second, same feed, same run.
@@ -91,21 +93,36 @@ for _ in $(seq 1 "$scrapes"); do
   curl -s -o "$work/body" -w '%{time_total} %{size_download}\n' "$url" >>"$work/times"
 done
 series=$(grep -vc '^#' "$work/body")
+: >"$work/times_gz"
+for _ in $(seq 1 "$scrapes"); do
+  curl -s --compressed -o /dev/null -w '%{time_total} %{size_download}\n' \
+    "$url" >>"$work/times_gz"
+done
 python3 - "$work/times" "$idle" "$scraped" "$n_scraped" "$hz" "$rounds" "$window" \
-  "$series" "$symbols_n" "$rate" <<'PY'
+  "$series" "$symbols_n" "$rate" "$work/times_gz" <<'PY'
 import sys
-times, idle, scraped, n_scraped, hz, rounds, window, series, syms, rate = sys.argv[1:]
-rows = [l.split() for l in open(times) if l.strip()]
-t = sorted(float(r[0]) * 1000 for r in rows)
-size = int(rows[-1][1])
-q = lambda p: t[min(len(t) - 1, int(p * len(t)))]
+times, idle, scraped, n_scraped, hz, rounds, window, series, syms, rate, \
+    times_gz = sys.argv[1:]
+
+def load(path):
+    rows = [l.split() for l in open(path) if l.strip()]
+    return sorted(float(r[0]) * 1000 for r in rows), int(rows[-1][1])
+
+def quantiles(t):
+    q = lambda p: t[min(len(t) - 1, int(p * len(t)))]
+    return (f"p50 {q(0.5):.1f} ms, p90 {q(0.9):.1f} ms, "
+            f"p99 {q(0.99):.1f} ms, max {t[-1]:.1f} ms")
+
+t, size = load(times)
+tz, size_gz = load(times_gz)
 idle_s, scraped_s = int(idle) / int(hz), int(scraped) / int(hz)
 span = int(rounds) * int(window)
 per_scrape = (scraped_s - idle_s) / max(1, int(n_scraped))
 print(f"symbols {syms}, feed {rate} trades/s, {series} series, "
       f"{size} bytes per scrape")
-print(f"scrape time over {len(t)} scrapes: p50 {q(0.5):.1f} ms, "
-      f"p90 {q(0.9):.1f} ms, p99 {q(0.99):.1f} ms, max {t[-1]:.1f} ms")
+print(f"scrape time over {len(t)} scrapes: {quantiles(t)}")
+print(f"asking for gzip, {size_gz} bytes on the wire: over {len(tz)} "
+      f"scrapes: {quantiles(tz)}")
 print(f"node CPU: {idle_s / span * 100:.1f}% without scraping, "
       f"{scraped_s / span * 100:.1f}% with a scrape per second "
       f"({int(n_scraped)} scrapes in {span} s)")

@@ -54,10 +54,11 @@ messages::metric_update transition_update(
 caf::behavior metrics_actor(
   caf::stateful_actor<metrics_state>* self, metrics_options options) {
   auto logger = get_logger("monitoring.metrics");
-  if (!options.registry)
-    options.registry = make_metrics_registry();
+  if (!options.exposition)
+    options.exposition = std::make_shared<metrics_exposition>(
+      options.registry ? options.registry : make_metrics_registry());
   auto& st = self->state;
-  st.store = std::make_unique<metrics_store>(options.registry, logger);
+  st.store = std::make_unique<metrics_store>(options.exposition, logger);
   if (options.serve_http) {
     auto spec = listen_spec(options.bind_address, options.port);
     try {

@@ -12,6 +12,7 @@
 // - get_atom                       -> uint16_t: the bound /metrics port
 //                                     (0 when not serving HTTP)
 // - snapshot_atom                  -> std::string: the text exposition
+//                                     (metrics_exposition::render)
 //
 // A busy or invalid bind address makes the actor quit at start with
 // caf::sec::cannot_open_port and the civetweb message as context.
@@ -29,6 +30,7 @@ class Registry;
 
 namespace csp::monitoring {
 
+class metrics_exposition;
 class metrics_store;
 
 /// Spawn arguments of the metrics actor.
@@ -37,6 +39,11 @@ struct metrics_options {
   /// the same pointer to every incarnation of the actor so a restart keeps
   /// every value. A null registry gets a fresh one.
   std::shared_ptr<prometheus::Registry> registry;
+  /// Where the series are listed for /metrics, kept across restarts like
+  /// the registry, so that an API can render it on its own threads. When
+  /// set, its registry is used and `registry` is ignored; when null, one
+  /// is made for `registry`.
+  std::shared_ptr<metrics_exposition> exposition;
   /// Whether to serve /metrics over HTTP (nodes whose API serves it
   /// itself set this to false and use the snapshot_atom request).
   bool serve_http = true;

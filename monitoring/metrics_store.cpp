@@ -1,6 +1,7 @@
 #include "monitoring/metrics_store.hpp"
 
 #include <cmath>
+#include <iterator>
 #include <sstream>
 #include <utility>
 
@@ -93,7 +94,13 @@ std::string serialize_metrics(const prometheus::Registry& registry) {
 
 metrics_store::metrics_store(std::shared_ptr<prometheus::Registry> registry,
   std::shared_ptr<spdlog::logger> logger)
-    : registry_(std::move(registry)), logger_(std::move(logger)),
+    : metrics_store(std::make_shared<metrics_exposition>(std::move(registry)),
+      std::move(logger)) {}
+
+metrics_store::metrics_store(std::shared_ptr<metrics_exposition> exposition,
+  std::shared_ptr<spdlog::logger> logger)
+    : exposition_(std::move(exposition)), registry_(exposition_->registry()),
+      logger_(std::move(logger)),
       process_(std::make_shared<process_collector>()) {
   const auto& catalogue = metric_catalogue();
   families_.resize(catalogue.size());
@@ -124,9 +131,45 @@ metrics_store::metrics_store(std::shared_ptr<prometheus::Registry> registry,
   const auto* self_spec = find_metric("metrics_update_errors_total");
   auto& errors
     = *families_[static_cast<size_t>(self_spec - catalogue.data())].counter;
+  // The series already in the registry, then this store's own.
+  list_existing_series();
+  const auto errors_index = static_cast<size_t>(self_spec - catalogue.data());
   for (size_t i = 1; i < update_error_count; ++i) {
-    auto reason = to_string(static_cast<update_error>(i));
-    errors_[i] = &errors.Add({{"reason", std::string{reason}}});
+    prometheus::Labels labels{
+      {"reason", std::string{to_string(static_cast<update_error>(i))}}};
+    errors_[i] = &errors.Add(labels);
+    exposition_->list(errors_index, labels, errors_[i]);
+  }
+}
+
+void metrics_store::list_existing_series() {
+  const auto& catalogue = metric_catalogue();
+  for (size_t i = 0; i < catalogue.size(); ++i) {
+    const auto& fam = families_[i];
+    std::vector<prometheus::MetricFamily> collected;
+    if (fam.counter != nullptr)
+      collected = fam.counter->Collect();
+    else if (fam.gauge != nullptr)
+      collected = fam.gauge->Collect();
+    else if (fam.histogram != nullptr)
+      collected = fam.histogram->Collect();
+    for (const auto& mf : collected)
+      for (const auto& m : mf.metric) {
+        prometheus::Labels labels;
+        for (const auto& l : m.label)
+          labels.emplace(l.name, l.value);
+        // Add() with an existing label set returns that series.
+        void* metric = nullptr;
+        if (fam.counter != nullptr)
+          metric = &fam.counter->Add(labels);
+        else if (fam.gauge != nullptr)
+          metric = &fam.gauge->Add(labels);
+        else
+          metric = &fam.histogram->Add(labels,
+            prometheus::Histogram::BucketBoundaries{
+              catalogue[i].buckets.begin(), catalogue[i].buckets.end()});
+        exposition_->list(i, labels, metric);
+      }
   }
 }
 
@@ -152,7 +195,8 @@ update_error metrics_store::resolve(const messages::metric_entry& entry,
     labels.emplace(name, value);
   }
   const auto& catalogue = metric_catalogue();
-  auto& fam = families_[static_cast<size_t>(&spec - catalogue.data())];
+  const auto index = static_cast<size_t>(&spec - catalogue.data());
+  auto& fam = families_[index];
   out.type = spec.type;
   switch (spec.type) {
     case metric_type::counter:
@@ -167,6 +211,7 @@ update_error metrics_store::resolve(const messages::metric_entry& entry,
           spec.buckets.begin(), spec.buckets.end()});
       break;
   }
+  exposition_->list(index, labels, out.metric);
   return update_error::none;
 }
 
@@ -232,7 +277,7 @@ apply_result metrics_store::apply(const messages::metric_update& update) {
 }
 
 std::string metrics_store::serialize() const {
-  return serialize_metrics(*registry_);
+  return exposition_->render();
 }
 
 } // namespace csp::monitoring

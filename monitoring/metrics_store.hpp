@@ -2,7 +2,9 @@
 
 // The node's metric series: a prometheus-cpp Registry holding every family
 // of the catalogue, plus a cache of series handles so that applying a
-// metric_entry is one hash lookup. Used by the metrics actor; no CAF here.
+// metric_entry is one hash lookup; every series it creates is listed in a
+// metrics_exposition, which renders /metrics. Used by the metrics actor;
+// no CAF here.
 
 #include <array>
 #include <cstddef>
@@ -15,6 +17,7 @@
 
 #include "messages/metric_update.hpp"
 #include "monitoring/metrics_catalogue.hpp"
+#include "monitoring/metrics_exposition.hpp"
 
 namespace prometheus {
 class Registry;
@@ -70,7 +73,10 @@ struct apply_result {
 std::shared_ptr<prometheus::Registry> make_metrics_registry();
 
 /// Renders `registry` plus the process metrics in the Prometheus text
-/// exposition format (version 0.0.4). Thread-safe.
+/// exposition format (version 0.0.4) with prometheus-cpp's TextSerializer
+/// (what the metrics port's Exposer serves). Thread-safe. metrics_store's
+/// serialize() renders the same series several times faster; this one is
+/// the reference for its tests and benchmark.
 std::string serialize_metrics(const prometheus::Registry& registry);
 
 /// Every catalogue family registered in one Registry, with validated,
@@ -82,6 +88,11 @@ public:
   /// updatable family of the catalogue in `registry`. Rejected updates are
   /// logged to `logger` when it is not null.
   explicit metrics_store(std::shared_ptr<prometheus::Registry> registry,
+    std::shared_ptr<spdlog::logger> logger = nullptr);
+
+  /// The same on `exposition`'s registry, listing every series (those the
+  /// registry already holds first) in `exposition`.
+  explicit metrics_store(std::shared_ptr<metrics_exposition> exposition,
     std::shared_ptr<spdlog::logger> logger = nullptr);
 
   ~metrics_store();
@@ -97,8 +108,14 @@ public:
   /// and skipped.
   apply_result apply(const messages::metric_update& update);
 
-  /// Renders the registry and the process metrics as text exposition.
+  /// Renders every series and the process metrics as text exposition
+  /// (version 0.0.4): exposition()->render().
   std::string serialize() const;
+
+  /// Where the series are listed; render it from any thread.
+  const std::shared_ptr<metrics_exposition>& exposition() const noexcept {
+    return exposition_;
+  }
 
   /// The registry holding the series.
   const std::shared_ptr<prometheus::Registry>& registry() const noexcept {
@@ -130,6 +147,10 @@ private:
   update_error resolve(const messages::metric_entry& entry,
     const metric_spec& spec, series_handle& out);
 
+  /// Lists the series a registry already holds (a restarted actor).
+  void list_existing_series();
+
+  std::shared_ptr<metrics_exposition> exposition_;
   std::shared_ptr<prometheus::Registry> registry_;
   std::shared_ptr<spdlog::logger> logger_;
   std::shared_ptr<process_collector> process_;

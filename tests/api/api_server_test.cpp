@@ -39,8 +39,11 @@
 #include "api/jwt.hpp"
 #include "storage/cache_store.hpp"
 #include "tests/api/api_test_support.hpp"
+#include "tests/monitoring/exposition_parser.hpp"
 #include "messages/type_ids.hpp"
 #include "monitoring/metrics.hpp"
+#include "monitoring/metrics_exposition.hpp"
+#include "monitoring/metrics_store.hpp"
 #include "storage/cache_layout.hpp"
 #include "storage/copy_batch.hpp"
 #include "storage/pg_store.hpp"
@@ -238,6 +241,9 @@ struct fixture {
   std::vector<bar> bars;
   test_config cfg;
   caf::actor_system sys{cfg};
+  std::shared_ptr<monitoring::metrics_exposition> exposition
+    = std::make_shared<monitoring::metrics_exposition>(
+      monitoring::make_metrics_registry());
   caf::actor metrics;
   std::vector<caf::actor> apis;
 
@@ -270,6 +276,7 @@ struct fixture {
     store.write(qb);
     monitoring::metrics_options mo;
     mo.serve_http = false;
+    mo.exposition = exposition;
     metrics = sys.spawn(monitoring::metrics_actor, mo);
   }
 
@@ -296,6 +303,7 @@ struct fixture {
     o.cache_prefix = prefix;
     o.workers = 2;
     o.metrics = metrics;
+    o.metrics_text = [x = exposition] { return x->render(); };
     return o;
   }
 
@@ -636,6 +644,50 @@ CAF_TEST(cache hit and miss series exist at 0 before the first read) {
   }
   CAF_CHECK(hits);
   CAF_CHECK(misses);
+}
+
+CAF_TEST(metrics are gzipped for a scraper that takes gzip) {
+  // Rendered on the I/O thread (as csp run does) and, without
+  // metrics_text, by the metrics actor.
+  auto port = start();
+  auto without = options();
+  without.metrics_text = nullptr;
+  auto actor_port = start(without);
+  auto from_actor = get(actor_port, "/metrics", {{"Accept-Encoding", "gzip"}});
+  CAF_REQUIRE_EQUAL(from_actor.status, 200u);
+  CAF_CHECK_EQUAL(from_actor.headers["Content-Encoding"], "gzip");
+  auto plain = get(port, "/metrics");
+  CAF_REQUIRE_EQUAL(plain.status, 200u);
+  CAF_CHECK_EQUAL(plain.headers.count("Content-Encoding"), 0u);
+  CAF_CHECK_EQUAL(plain.headers["Vary"], "Accept-Encoding");
+  CAF_CHECK_EQUAL(
+    plain.headers["Content-Type"], "text/plain; version=0.0.4; charset=utf-8");
+  // What Prometheus sends.
+  auto gz = get(port, "/metrics", {{"Accept-Encoding", "gzip"}});
+  CAF_REQUIRE_EQUAL(gz.status, 200u);
+  CAF_CHECK_EQUAL(gz.headers["Content-Encoding"], "gzip");
+  CAF_CHECK_EQUAL(gz.headers["Vary"], "Accept-Encoding");
+  auto text = api_test::gunzip(gz.body);
+  CAF_CHECK_LESS(gz.body.size(), text.size());
+  // The same exposition as the plain one (values may have moved between
+  // the scrapes; the series have not).
+  auto x = test::parse_exposition(text);
+  auto y = test::parse_exposition(plain.body);
+  auto z = test::parse_exposition(api_test::gunzip(from_actor.body));
+  CAF_REQUIRE_EQUAL(x.error, "");
+  CAF_REQUIRE_EQUAL(y.error, "");
+  CAF_REQUIRE_EQUAL(z.error, "");
+  CAF_CHECK_EQUAL(x.types, y.types);
+  CAF_CHECK_EQUAL(z.count("metrics_update_errors_total"), 6u);
+  CAF_CHECK_EQUAL(x.count("metrics_update_errors_total"), 6u);
+  CAF_CHECK_EQUAL(
+    x.value("metrics_update_errors_total", {{"reason", "unknown_metric"}}),
+    0.0);
+  CAF_CHECK_EQUAL(x.count("process_cpu_seconds_total"), 1u);
+  // gzip refused by weight: plain text.
+  auto refused = get(port, "/metrics", {{"Accept-Encoding", "gzip;q=0"}});
+  CAF_CHECK_EQUAL(refused.headers.count("Content-Encoding"), 0u);
+  CAF_CHECK(test::parse_exposition(refused.body).error.empty());
 }
 
 CAF_TEST(CORS follows the allow - list) {

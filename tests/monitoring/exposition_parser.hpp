@@ -3,12 +3,15 @@
 // A small, independent parser of the Prometheus text exposition format for
 // the metrics tests: samples with their labels, and the # TYPE lines.
 
+#include <cstdio>
 #include <cstdlib>
 #include <map>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <unistd.h>
 
 namespace csp::test {
 
@@ -133,6 +136,27 @@ inline exposition parse_exposition(std::string_view text) {
     out.samples.push_back(std::move(s));
   }
   return out;
+}
+
+/// Runs `promtool check metrics` on `text`: its exit status, or nullopt
+/// when promtool is not on PATH.
+inline std::optional<int> promtool_check(const std::string& text) {
+  if (std::system("command -v promtool > /dev/null 2>&1") != 0)
+    return std::nullopt;
+  char path[] = "/tmp/csp-metrics-XXXXXX";
+  int fd = mkstemp(path);
+  if (fd < 0)
+    return -1;
+  auto written = write(fd, text.data(), text.size());
+  close(fd);
+  if (written != static_cast<ssize_t>(text.size())) {
+    std::remove(path);
+    return -1;
+  }
+  auto cmd = std::string{"promtool check metrics < "} + path;
+  auto rc = std::system(cmd.c_str());
+  std::remove(path);
+  return rc;
 }
 
 } // namespace csp::test
