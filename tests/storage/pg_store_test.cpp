@@ -547,3 +547,40 @@ CAF_TEST(binary rows store exactly what text rows store) {
     });
   check_same_rows(db, "data_quality");
 }
+
+CAF_TEST(a binary batch the server refuses is a query error and nothing of it is
+    stored) {
+  test::test_database db{"store_refused"};
+  pg_store store{db.settings()};
+  trade_batch tb{"binance", "BTCUSDT", {}};
+  trade t;
+  t.id = 1;
+  t.price.units = 100;
+  t.quantity.units = 1;
+  t.trade_time_ms = t0;
+  tb.trades = {t};
+  t.id = 2;
+  tb.trades.push_back(t);
+  copy_batch good;
+  good.table = table_kind::trades;
+  append_trades(good, tb);
+  // The second row claims 9 fields: the server rejects the whole COPY.
+  copy_batch bad = good;
+  auto second = bad.rows.size() / 2;
+  CAF_REQUIRE_EQUAL(bad.rows[second + 1], '\x08');
+  bad.rows[second + 1] = '\x09';
+  try {
+    store.write(bad);
+    CAF_FAIL("the server took a row with a wrong field count");
+  } catch (const pg_error& e) {
+    CAF_CHECK_EQUAL(e.error_type(), "query");
+    CAF_CHECK(!e.transient());
+    CAF_CHECK_NOT_EQUAL(
+      std::string{e.what()}.find("field count"), std::string::npos);
+  }
+  CAF_CHECK_EQUAL(db.scalar("SELECT count(*) FROM trades"), "0");
+  // The connection stays usable for the next batch.
+  CAF_CHECK(store.connected());
+  CAF_CHECK_EQUAL(store.write(good), 2u);
+  CAF_CHECK_EQUAL(db.scalar("SELECT count(*) FROM trades"), "2");
+}
