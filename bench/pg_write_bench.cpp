@@ -2,8 +2,10 @@
 // upsert), against the server in DB_HOST/DB_PORT/DB_USER/DB_PASSWORD and
 // the database CSP_BENCH_DB (migrated; bench/storage_bench.sh sets it all
 // up and compares with psql's \copy of the same rows). With
-// CSP_BENCH_DUMP_DIR set, the rows written are also saved there as
-// candles.copy and trades.copy for that comparison.
+// CSP_BENCH_DUMP_DIR set, the rows written are also saved there, in COPY
+// text (candles.copy, trades.copy) and binary (candles.bin, trades.bin), for
+// that comparison. CSP_BENCH_FORMAT=text makes the writers encode COPY text
+// (as before binary COPY) instead of binary.
 
 #include <benchmark/benchmark.h>
 
@@ -44,6 +46,55 @@ std::string dump_path(const char* name) {
   return dir == nullptr ? std::string{} : std::string{dir} + "/" + name;
 }
 
+storage::copy_format bench_format() {
+  const char* f = std::getenv("CSP_BENCH_FORMAT");
+  return f != nullptr && std::string{f} == "text"
+    ? storage::copy_format::text
+    : storage::copy_format::binary;
+}
+
+/// The dumps of one benchmark's rows, text and binary (single-threaded
+/// runs only; the binary file gets its header first and trailer last).
+class row_dump {
+public:
+  row_dump(const char* table, const benchmark::State& state) {
+    auto text = dump_path((std::string{table} + ".copy").c_str());
+    if (text.empty() || state.threads() != 1)
+      return;
+    text_.open(text, std::ios::binary | std::ios::trunc);
+    binary_.open(dump_path((std::string{table} + ".bin").c_str()),
+      std::ios::binary | std::ios::trunc);
+    binary_ << storage::binary_copy_header();
+  }
+
+  ~row_dump() {
+    if (binary_.is_open())
+      binary_ << storage::binary_copy_trailer();
+  }
+
+  row_dump(const row_dump&) = delete;
+  row_dump& operator=(const row_dump&) = delete;
+
+  bool open() const { return text_.is_open(); }
+
+  /// Saves the rows `append(batch)` encodes, in both formats.
+  template <class Append>
+  void save(storage::table_kind t, Append append) {
+    for (auto fmt :
+      {storage::copy_format::text, storage::copy_format::binary}) {
+      storage::copy_batch b;
+      b.table = t;
+      b.format = fmt;
+      append(b);
+      (fmt == storage::copy_format::text ? text_ : binary_) << b.rows;
+    }
+  }
+
+private:
+  std::ofstream text_;
+  std::ofstream binary_;
+};
+
 /// 100 symbols x (rows / 100) minutes, starting at minute `first_minute`;
 /// `tag` keeps the symbols of concurrent threads apart.
 std::vector<bar> make_bars(
@@ -79,11 +130,9 @@ std::vector<bar> make_bars(
 void bm_candle_upsert(benchmark::State& state) {
   auto rows = state.range(0);
   std::int64_t next_minute = 0;
-  std::ofstream dump;
   auto tag = "T" + std::to_string(state.threads()) + "N"
     + std::to_string(state.thread_index()) + "X";
-  if (auto p = dump_path("candles.copy"); !p.empty() && state.threads() == 1)
-    dump.open(p, std::ios::binary | std::ios::trunc);
+  row_dump dump{"candles", state};
   store().connect();
   store().ensure_partitions(base_ms, base_ms + 400 * 86'400'000LL);
   for (auto _ : state) {
@@ -93,14 +142,19 @@ void bm_candle_upsert(benchmark::State& state) {
     state.ResumeTiming();
     storage::copy_batch b;
     b.table = storage::table_kind::candles;
-    for (const auto& x : storage::newest_revisions(std::move(bars)))
+    b.format = bench_format();
+    auto newest = storage::newest_revisions(std::move(bars));
+    for (const auto& x : newest)
       storage::append_candle(b, x);
     auto n = store().write(b);
     if (n != static_cast<std::size_t>(rows))
       state.SkipWithError("not every candle was inserted");
-    if (dump.is_open()) {
+    if (dump.open()) {
       state.PauseTiming();
-      dump << b.rows;
+      dump.save(b.table, [&](storage::copy_batch& out) {
+        for (const auto& x : newest)
+          storage::append_candle(out, x);
+      });
       state.ResumeTiming();
     }
   }
@@ -110,11 +164,9 @@ void bm_candle_upsert(benchmark::State& state) {
 void bm_trade_archive(benchmark::State& state) {
   auto rows = state.range(0);
   std::int64_t next_id = 1;
-  std::ofstream dump;
   auto tag = "T" + std::to_string(state.threads()) + "N"
     + std::to_string(state.thread_index()) + "X";
-  if (auto p = dump_path("trades.copy"); !p.empty() && state.threads() == 1)
-    dump.open(p, std::ios::binary | std::ios::trunc);
+  row_dump dump{"trades", state};
   store().connect();
   for (auto _ : state) {
     state.PauseTiming();
@@ -140,14 +192,18 @@ void bm_trade_archive(benchmark::State& state) {
     state.ResumeTiming();
     storage::copy_batch b;
     b.table = storage::table_kind::trades;
+    b.format = bench_format();
     for (const auto& tb : batches)
       storage::append_trades(b, tb);
     auto n = store().write(b);
     if (n != static_cast<std::size_t>(rows))
       state.SkipWithError("not every trade was archived");
-    if (dump.is_open()) {
+    if (dump.open()) {
       state.PauseTiming();
-      dump << b.rows;
+      dump.save(b.table, [&](storage::copy_batch& out) {
+        for (const auto& tb : batches)
+          storage::append_trades(out, tb);
+      });
       state.ResumeTiming();
     }
   }
@@ -178,6 +234,20 @@ BENCHMARK(bm_trade_archive)
   ->Arg(50'000)
   ->Iterations(10)
   ->Threads(2)
+  ->Unit(benchmark::kMillisecond)
+  ->UseRealTime();
+
+// Four writers on the same server (a larger pool).
+BENCHMARK(bm_candle_upsert)
+  ->Arg(20'000)
+  ->Iterations(10)
+  ->Threads(4)
+  ->Unit(benchmark::kMillisecond)
+  ->UseRealTime();
+BENCHMARK(bm_trade_archive)
+  ->Arg(50'000)
+  ->Iterations(10)
+  ->Threads(4)
   ->Unit(benchmark::kMillisecond)
   ->UseRealTime();
 

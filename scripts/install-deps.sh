@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.."
 packages=(
   build-essential cmake ninja-build ccache pkg-config lld
   libcaf-dev prometheus-cpp-dev libboost-dev libssl-dev
-  libpqxx-dev libhiredis-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
+  libpqxx-dev libpq-dev libhiredis-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
   libsimdjson-dev zlib1g-dev libbenchmark-dev
 )
 # Tests, tools and the local servers.

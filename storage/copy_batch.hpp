@@ -2,7 +2,9 @@
 
 // Rows for PostgreSQL's COPY, encoded once: a copy_batch is what a writer
 // sends to the database and, during an outage, what it spools to disk and
-// replays later, byte for byte. No CAF here.
+// replays later, byte for byte. Rows are encoded in COPY's binary format
+// (the writers' path: the server parses no numeric or timestamptz text) or
+// in its text format (older spool records, psql comparisons). No CAF here.
 
 #include <array>
 #include <cstddef>
@@ -41,10 +43,22 @@ std::string_view to_string(table_kind x) noexcept;
 /// Columns of a table in COPY order, comma-separated.
 std::string_view copy_columns(table_kind x) noexcept;
 
-/// Rows of one table in COPY text format (tab-separated, \N for NULL, one
-/// line per row, each ending in '\n').
+/// How a copy_batch's rows are encoded.
+enum class copy_format : std::uint8_t {
+  /// COPY's binary tuples, without the stream's header and trailer (see
+  /// copy_stream): per row an int16 field count, per field an int32 length
+  /// (-1 for NULL) and the value in the server's binary form, big-endian.
+  binary = 0,
+  /// COPY text: tab-separated, \N for NULL, one line per row, each ending
+  /// in '\n'.
+  text = 1,
+};
+
+/// Rows of one table, encoded in `format`. Set the format before the first
+/// append; the append functions encode in it.
 struct copy_batch {
   table_kind table = table_kind::candles;
+  copy_format format = copy_format::binary;
   std::string rows;
   std::size_t row_count = 0;
   /// Range of the rows' `time` column, ms since the epoch (for partitions).
@@ -54,8 +68,9 @@ struct copy_batch {
   bool empty() const noexcept { return row_count == 0; }
 
   friend bool operator==(const copy_batch& x, const copy_batch& y) {
-    return x.table == y.table && x.rows == y.rows && x.row_count == y.row_count
-      && x.min_time_ms == y.min_time_ms && x.max_time_ms == y.max_time_ms;
+    return x.table == y.table && x.format == y.format && x.rows == y.rows
+      && x.row_count == y.row_count && x.min_time_ms == y.min_time_ms
+      && x.max_time_ms == y.max_time_ms;
   }
 };
 
@@ -74,6 +89,27 @@ void append_features(copy_batch& out, const messages::feature_vector& fv);
 
 /// Appends one data_quality row (time = end of the report's window).
 void append_quality(copy_batch& out, const messages::quality_report& rep);
+
+/// The whole COPY data of `b`: the rows, and for the binary format the
+/// stream's header before them and its trailer after them (what `COPY ...
+/// FROM STDIN` or psql's `\copy` reads).
+std::string copy_stream(const copy_batch& b);
+
+/// The binary COPY stream's header: signature, flags, extension length.
+std::string_view binary_copy_header() noexcept;
+
+/// The binary COPY stream's trailer (a field count of -1).
+std::string_view binary_copy_trailer() noexcept;
+
+/// Appends a value in 1e-8 units as a binary COPY `numeric` field: int32
+/// length, then PostgreSQL's numeric_send form (int16 digit count, int16
+/// weight, uint16 sign, uint16 display scale, base-10000 digit groups). The
+/// display scale is that of the shortest exact text (messages::
+/// format_units), so the server stores what the text path stores.
+void append_binary_numeric(std::string& out, messages::int128 units);
+
+/// Microseconds between the Unix epoch and PostgreSQL's (2000-01-01 UTC).
+inline constexpr std::int64_t pg_epoch_us = 946'684'800'000'000;
 
 /// Appends `text` escaped for a COPY text field (backslash, tab, newline,
 /// carriage return).

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <limits>
 
+#include <libpq-fe.h>
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 
@@ -120,8 +121,76 @@ std::vector<std::string> column_list(table_kind t) {
   return out;
 }
 
-void copy_rows(pqxx::transaction_base& tx, const std::string& table,
-  table_kind t, const copy_batch& b) {
+/// libpqxx 6 keeps the transaction's libpq connection to itself, except
+/// for its large-object class, whose derived classes may ask for it. Binary
+/// COPY needs it: libpqxx sends COPY data only as text lines.
+class raw_connection_of : pqxx::largeobject {
+public:
+  static PGconn* get(const pqxx::dbtransaction& tx) {
+    return largeobject::raw_connection(tx);
+  }
+};
+
+/// Throws the libpqxx exception for a failed command's result (so that
+/// classify_db_error and the unique-violation fallback see what libpqxx
+/// itself would have thrown).
+[[noreturn]] void throw_result_error(
+  PGconn* conn, const PGresult* res, const std::string& query) {
+  std::string msg
+    = res != nullptr ? PQresultErrorMessage(res) : PQerrorMessage(conn);
+  const char* state
+    = res != nullptr ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : nullptr;
+  if (PQstatus(conn) != CONNECTION_OK)
+    throw pqxx::broken_connection{msg};
+  if (state != nullptr && std::string_view{state} == "23505")
+    throw pqxx::unique_violation{msg, query, state};
+  throw pqxx::sql_error{msg, query, state};
+}
+
+/// Sends a binary batch with `COPY ... FROM STDIN (FORMAT binary)` on the
+/// transaction's connection; a failure leaves the transaction aborted.
+void copy_binary(
+  pqxx::dbtransaction& tx, const std::string& sql, const copy_batch& b) {
+  PGconn* conn = raw_connection_of::get(tx);
+  std::unique_ptr<PGresult, void (*)(PGresult*)> res{
+    PQexec(conn, sql.c_str()), PQclear};
+  if (res == nullptr || PQresultStatus(res.get()) != PGRES_COPY_IN)
+    throw_result_error(conn, res.get(), sql);
+  auto put = [conn](std::string_view data) {
+    return PQputCopyData(conn, data.data(), static_cast<int>(data.size())) == 1;
+  };
+  // Large batches go in pieces of at most 1 MiB (PQputCopyData takes an
+  // int length; smaller pieces also keep libpq's buffer small).
+  constexpr std::size_t piece = std::size_t{1} << 20;
+  bool sent = put(binary_copy_header());
+  std::string_view rows = b.rows;
+  for (std::size_t at = 0; sent && at < rows.size(); at += piece)
+    sent = put(rows.substr(at, piece));
+  sent = sent && put(binary_copy_trailer());
+  PQputCopyEnd(conn, sent ? nullptr : "client could not send the rows");
+  // The COPY's own result, then the end of the command.
+  res.reset(PQgetResult(conn));
+  bool ok = res != nullptr && PQresultStatus(res.get()) == PGRES_COMMAND_OK;
+  if (!ok) {
+    std::unique_ptr<PGresult, void (*)(PGresult*)> failed{
+      res.release(), PQclear};
+    while (auto* rest = PQgetResult(conn))
+      PQclear(rest);
+    throw_result_error(conn, failed.get(), sql);
+  }
+  while (auto* rest = PQgetResult(conn))
+    PQclear(rest);
+}
+
+void copy_rows(pqxx::dbtransaction& tx, const std::string& table, table_kind t,
+  const copy_batch& b) {
+  if (b.format == copy_format::binary) {
+    copy_binary(tx,
+      "COPY " + table + " (" + std::string{copy_columns(t)}
+        + ") FROM STDIN (FORMAT binary)",
+      b);
+    return;
+  }
   auto cols = column_list(t);
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"

@@ -1,9 +1,11 @@
 #pragma once
 
 // One PostgreSQL connection and the platform's writes and reads on it:
-// copy_batches in one transaction each (COPY into a staging table, then an
-// idempotent upsert), partitions created on demand, candles read back. A
-// pg_store is used by one thread at a time (each pg_writer owns one).
+// copy_batches in one transaction each (binary or text COPY straight into
+// the table, or into a staging table followed by an idempotent upsert when
+// the batch touches stored rows), partitions created on demand, candles
+// read back. A pg_store is used by one thread at a time (each pg_writer
+// owns one).
 
 #include <cstdint>
 #include <memory>

@@ -20,8 +20,11 @@ constexpr char magic[8] = {'C', 'S', 'P', 'S', 'P', 'O', 'O', 'L'};
 constexpr std::uint64_t header_size = sizeof(magic);
 
 // Record layout (little-endian): u32 body length, u32 CRC-32 of the body;
-// body = u8 table, u64 row count, i64 min time, i64 max time, rows.
+// body = u8 table (its high bit set for binary rows, clear for text: the
+// spools of versions before binary COPY hold text rows under a bare table
+// number), u64 row count, i64 min time, i64 max time, rows.
 constexpr std::size_t record_head = 8;
+constexpr std::uint8_t binary_rows_bit = 0x80;
 constexpr std::size_t body_fixed = 1 + 8 + 8 + 8;
 // A body longer than this is corruption, not a batch.
 constexpr std::uint32_t max_body = 1u << 30;
@@ -149,11 +152,15 @@ bool spool::read_record(
     return false;
   if (crc32(body.data(), body.size()) != crc)
     return false;
-  auto table = static_cast<std::uint8_t>(body[0]);
+  auto table_byte = static_cast<std::uint8_t>(body[0]);
+  // Records written before binary COPY carry the bare table number: text.
+  bool binary = (table_byte & binary_rows_bit) != 0;
+  auto table = static_cast<std::uint8_t>(table_byte & ~binary_rows_bit);
   if (table >= table_kind_count)
     return false;
   next = at + record_head + len;
   out.table = static_cast<table_kind>(table);
+  out.format = binary ? copy_format::binary : copy_format::text;
   out.row_count = get_u64(body.data() + 1);
   out.min_time_ms = static_cast<std::int64_t>(get_u64(body.data() + 9));
   out.max_time_ms = static_cast<std::int64_t>(get_u64(body.data() + 17));
@@ -225,7 +232,8 @@ void spool::save_offset(std::uint64_t head) {
 
 void spool::append(const copy_batch& b) {
   std::string rec(record_head + body_fixed, '\0');
-  rec[record_head] = static_cast<char>(b.table);
+  rec[record_head] = static_cast<char>(static_cast<std::uint8_t>(b.table)
+    | (b.format == copy_format::binary ? binary_rows_bit : 0));
   put_u64(rec.data() + record_head + 1, b.row_count);
   put_u64(
     rec.data() + record_head + 9, static_cast<std::uint64_t>(b.min_time_ms));

@@ -351,3 +351,236 @@ CAF_TEST(symbols are registered once and checked by the table) {
   store.upsert_symbols({{"yahoo", "BRK-B", "stock"}});
   CAF_CHECK_EQUAL(store.load_symbols().size(), 3u);
 }
+
+namespace {
+
+/// The rows of `table` for `exchange` as text, one string per row: every
+/// column cast to text by the server (numeric keeps its display scale,
+/// times in UTC), ordered by the table's key.
+std::vector<std::string> stored_rows(const test::test_database& db,
+  const std::string& table, const std::string& exchange) {
+  pqxx::connection c{db.settings().conninfo()};
+  pqxx::nontransaction tx{c};
+  tx.exec("SET TIME ZONE 'UTC'");
+  auto r = tx.exec("SELECT t::text FROM (SELECT " + std::string{[&] {
+    for (auto t : all_tables)
+      if (to_string(t) == table)
+        return copy_columns(t);
+    return std::string_view{};
+  }()}
+    + " FROM " + table + " WHERE exchange = " + tx.quote(exchange)
+    + ") t ORDER BY 1");
+  std::vector<std::string> out;
+  for (const auto& row : r)
+    out.emplace_back(row[0].c_str());
+  return out;
+}
+
+/// Writes the same rows once through the text format (exchange "text") and
+/// once through the binary format (exchange "binary").
+template <class Append>
+void write_both(pg_store& store, table_kind t, Append append) {
+  for (auto fmt : {copy_format::text, copy_format::binary}) {
+    copy_batch b;
+    b.table = t;
+    b.format = fmt;
+    append(b, fmt == copy_format::text ? "text" : "binary");
+    CAF_REQUIRE_EQUAL(store.write(b), b.row_count);
+  }
+}
+
+/// Replaces the exchange column's value (the rows' first text field after
+/// the time) so that text and binary rows compare equal.
+std::vector<std::string> without_exchange(
+  std::vector<std::string> rows, const std::string& exchange) {
+  for (auto& r : rows) {
+    auto at = r.find("," + exchange + ",");
+    if (at != std::string::npos)
+      r.replace(at, exchange.size() + 2, ",X,");
+  }
+  return rows;
+}
+
+void check_same_rows(const test::test_database& db, const std::string& table) {
+  auto text = without_exchange(stored_rows(db, table, "text"), "text");
+  auto binary = without_exchange(stored_rows(db, table, "binary"), "binary");
+  CAF_CHECK(!text.empty());
+  CAF_CHECK_EQUAL(text, binary);
+}
+
+// Awkward fixed-point values: zero, the smallest unit, negatives, trailing
+// zeros in every position of a digit group, the int64 limits.
+constexpr std::int64_t awkward_units[]
+  = {0, 1, -1, 5'000'000, 250'000'000, 1'000'000'000'000, 10'000, 100'000'000,
+    -12'345'678'910'000'000, 123'456'789'012, 99'999'999, 100'010'001, 7,
+    123'456'789'012'345'678, std::numeric_limits<std::int64_t>::max(),
+    std::numeric_limits<std::int64_t>::min()};
+
+// Times on both sides of PostgreSQL's epoch (2000-01-01) and of the Unix
+// one, in two groups (a batch creates the partitions of its whole range).
+constexpr std::int64_t awkward_times[2][3]
+  = {{946'684'799'999, 946'684'800'000, 946'684'800'001}, {-1, 0, 1}};
+
+const char* const awkward_names[] = {"BTC\tUSDT", "back\\slash",
+  "l\u00e9on \u20ac\u2713", "new\nline\r", "\\N", "plain"};
+
+} // namespace
+
+CAF_TEST(binary rows store exactly what text rows store) {
+  test::test_database db{"store_binary"};
+  pg_store store{db.settings()};
+  // Trades: every awkward price against every time, names with escapes.
+  for (const auto& times : awkward_times)
+    write_both(store, table_kind::trades, [&](copy_batch& b, const char* ex) {
+      std::int64_t id = times[0];
+      for (const char* name : awkward_names) {
+        trade_batch tb{ex, name, {}};
+        for (auto units : awkward_units)
+          for (auto time : times) {
+            trade t;
+            t.id = id++;
+            t.price.units = units;
+            t.quantity.units = -units / 3;
+            t.trade_time_ms = time;
+            t.event_time_ms = id % 3 == 0 ? 0 : time + 1; // 0: NULL
+            t.buyer_is_maker = id % 2 == 0;
+            tb.trades.push_back(t);
+          }
+        append_trades(b, tb);
+      }
+    });
+  check_same_rows(db, "trades");
+  // Values checked against the server's own reading of their text.
+  CAF_CHECK_EQUAL(db.scalar("SELECT string_agg(DISTINCT price::text, ' '"
+                            " ORDER BY price::text) FROM trades"
+                            " WHERE exchange = 'binary'"),
+    "-0.00000001 -123456789.1 -92233720368.54775808 0 0.00000001 "
+    "0.00000007 0.0001 0.05 0.99999999 1 1.00010001 10000 1234.56789012 "
+    "1234567890.12345678 2.5 "
+    "92233720368.54775807");
+  CAF_CHECK_EQUAL(db.scalar("SELECT count(*) FROM trades WHERE exchange ="
+                            " 'binary' AND event_time IS NULL"),
+    db.scalar("SELECT count(*) FROM trades WHERE exchange = 'text'"
+              " AND event_time IS NULL"));
+  CAF_CHECK_EQUAL(db.scalar("SELECT string_agg(DISTINCT time::text, ' '"
+                            " ORDER BY time::text) FROM trades"
+                            " WHERE exchange = 'binary'"),
+    "1969-12-31 23:59:59.999+00 1970-01-01 00:00:00+00 "
+    "1970-01-01 00:00:00.001+00 1999-12-31 23:59:59.999+00 "
+    "2000-01-01 00:00:00+00 2000-01-01 00:00:00.001+00");
+
+  // Candles, including 128-bit volumes and unknown trade ids, first new
+  // (COPY into the table), then as revisions (the staging upsert).
+  auto make = [](const char* ex, const std::int64_t(&times)[3],
+                std::int32_t revision) {
+    std::vector<bar> bars;
+    std::size_t i = 0;
+    for (auto time : times)
+      for (auto units : awkward_units) {
+        bar b;
+        b.exchange = ex;
+        b.symbol = awkward_names[i++ % std::size(awkward_names)];
+        b.open_time_ms = time;
+        b.close_time_ms = time + minute - 1;
+        b.open.units = units;
+        b.high.units = units / 7;
+        b.low.units = -units;
+        b.close.units = units % 100'000'000;
+        b.volume.units = static_cast<int128>(units) * units;
+        b.quote_volume.units = std::numeric_limits<int128>::max() - revision;
+        b.taker_buy_volume.units = std::numeric_limits<int128>::min() + 1;
+        b.taker_buy_quote_volume.units = units;
+        b.trade_count = units;
+        b.first_trade_id = units < 0 ? -1 : units;
+        b.last_trade_id = -1;
+        b.revision = revision;
+        b.open_time_ms += static_cast<std::int64_t>(i) * minute; // unique
+        bars.push_back(b);
+      }
+    return bars;
+  };
+  for (std::int32_t revision : {0, 1}) {
+    for (const auto& times : awkward_times)
+      write_both(
+        store, table_kind::candles, [&](copy_batch& b, const char* ex) {
+          for (const auto& x : make(ex, times, revision))
+            append_candle(b, x);
+        });
+    check_same_rows(db, "candles");
+  }
+  CAF_CHECK_EQUAL(db.scalar("SELECT count(*) FROM candles WHERE revision = 1"),
+    std::to_string(2 * 2 * 3 * std::size(awkward_units)));
+  CAF_CHECK_EQUAL(db.scalar("SELECT max(quote_volume)::text FROM candles"),
+    "1701411834604692317316873037158.84105726");
+
+  // Indicators: doubles at the edges, infinities, NaN as NULL.
+  write_both(store, table_kind::indicators, [](copy_batch& b, const char* ex) {
+    const double edges[] = {0.1, -0.0, 5e-324, 1.7976931348623157e308, -1e-300,
+      std::numeric_limits<double>::infinity(),
+      -std::numeric_limits<double>::infinity(),
+      std::numeric_limits<double>::quiet_NaN(), 42.0, 1.0 / 3.0};
+    for (std::size_t k = 0; k < 3; ++k) {
+      indicator_snapshot s;
+      s.exchange = ex;
+      s.symbol = awkward_names[k % std::size(awkward_names)];
+      s.open_time_ms = awkward_times[0][k];
+      for (std::size_t i = 0; i < s.values.size(); ++i)
+        s.values[i] = edges[(i + k) % std::size(edges)];
+      append_indicators(b, s);
+    }
+  });
+  check_same_rows(db, "indicators");
+
+  // Quality reports: JSON with escapes and UTF-8 through jsonb.
+  write_both(
+    store, table_kind::data_quality, [](copy_batch& b, const char* ex) {
+      quality_report rep;
+      rep.exchange = ex;
+      rep.symbol = "BTC\tUSDT";
+      rep.time_ms = 946'684'799'999;
+      rep.window_ms = 300'000;
+      rep.score = 12.5;
+      rep.observations = 3;
+      rep.failed_checks = {{"id_gap", 2}, {"caf\u00e9\t\\", 1}};
+      rep.recent_issues = {{"id_gap", "ids 5..6 \"missing\"\n\u20ac", 5, -1}};
+      append_quality(b, rep);
+    });
+  check_same_rows(db, "data_quality");
+}
+
+CAF_TEST(a binary batch the server refuses is a query error and nothing of it is
+    stored) {
+  test::test_database db{"store_refused"};
+  pg_store store{db.settings()};
+  trade_batch tb{"binance", "BTCUSDT", {}};
+  trade t;
+  t.id = 1;
+  t.price.units = 100;
+  t.quantity.units = 1;
+  t.trade_time_ms = t0;
+  tb.trades = {t};
+  t.id = 2;
+  tb.trades.push_back(t);
+  copy_batch good;
+  good.table = table_kind::trades;
+  append_trades(good, tb);
+  // The second row claims 9 fields: the server rejects the whole COPY.
+  copy_batch bad = good;
+  auto second = bad.rows.size() / 2;
+  CAF_REQUIRE_EQUAL(bad.rows[second + 1], '\x08');
+  bad.rows[second + 1] = '\x09';
+  try {
+    store.write(bad);
+    CAF_FAIL("the server took a row with a wrong field count");
+  } catch (const pg_error& e) {
+    CAF_CHECK_EQUAL(e.error_type(), "query");
+    CAF_CHECK(!e.transient());
+    CAF_CHECK_NOT_EQUAL(
+      std::string{e.what()}.find("field count"), std::string::npos);
+  }
+  CAF_CHECK_EQUAL(db.scalar("SELECT count(*) FROM trades"), "0");
+  // The connection stays usable for the next batch.
+  CAF_CHECK(store.connected());
+  CAF_CHECK_EQUAL(store.write(good), 2u);
+  CAF_CHECK_EQUAL(db.scalar("SELECT count(*) FROM trades"), "2");
+}

@@ -16,6 +16,7 @@ namespace {
 copy_batch make_batch(table_kind t, int rows, int tag) {
   copy_batch b;
   b.table = t;
+  b.format = copy_format::text;
   for (int i = 0; i < rows; ++i)
     b.rows
       += "row " + std::to_string(tag) + "." + std::to_string(i) + "\t\\N\n";
@@ -66,6 +67,46 @@ CAF_TEST(batches come back in order and byte for byte) {
   s.pop();
   CAF_CHECK(!s.has_pending());
   CAF_CHECK_EQUAL(file_size(), 8); // truncated to the header
+}
+
+CAF_TEST(binary rows keep their format and older text records read as text) {
+  // A record as spools before binary COPY wrote it: body = table byte 1
+  // (candles, no format bit), row count 1, min and max time 7, one text row.
+  std::string body{"\x01", 1};
+  for (std::uint64_t x : {1u, 7u, 7u})
+    for (int i = 0; i < 8; ++i)
+      body += static_cast<char>((x >> (8 * i)) & 0xff);
+  body += "old\t\\N\n";
+  std::string file{"CSPSPOOL"};
+  auto put32 = [&file](std::uint32_t x) {
+    for (int i = 0; i < 4; ++i)
+      file += static_cast<char>((x >> (8 * i)) & 0xff);
+  };
+  put32(static_cast<std::uint32_t>(body.size()));
+  put32(crc32(body.data(), body.size()));
+  file += body;
+  std::ofstream{path, std::ios::binary} << file;
+  copy_batch bin;
+  bin.table = table_kind::trades;
+  bin.rows = std::string{"\x00\x01\xff\xff\xff\xff", 6};
+  bin.row_count = 1;
+  {
+    spool s{path};
+    CAF_REQUIRE_EQUAL(s.pending(), 1u);
+    s.append(bin);
+  }
+  spool s{path};
+  CAF_REQUIRE_EQUAL(s.pending(), 2u);
+  auto old = s.front();
+  CAF_REQUIRE(old.has_value());
+  CAF_CHECK(old->format == copy_format::text);
+  CAF_CHECK(old->table == table_kind::candles);
+  CAF_CHECK_EQUAL(old->rows, "old\t\\N\n");
+  s.pop();
+  auto back = s.front();
+  CAF_REQUIRE(back.has_value());
+  CAF_CHECK(back->format == copy_format::binary);
+  CAF_CHECK(*back == bin);
 }
 
 CAF_TEST(a reopened spool resumes after the replayed records) {
