@@ -5,10 +5,11 @@
 #include <utility>
 
 #include <caf/all.hpp>
-#include <prometheus/exposer.h>
 #include <prometheus/registry.h>
 
 #include "messages/type_ids.hpp"
+#include "monitoring/metrics_exposition.hpp"
+#include "net/http_server.hpp"
 #include "monitoring/logging.hpp"
 #include "monitoring/metrics_process.hpp"
 #include "monitoring/metrics_store.hpp"
@@ -31,6 +32,33 @@ std::string listen_spec(const std::string& address, std::uint16_t port) {
 }
 
 namespace {
+
+/// The scrape endpoint: GET (or HEAD) of `path` renders the exposition on
+/// the server's I/O thread; nothing else is served.
+net::server_handlers scrape_handlers(
+  std::shared_ptr<metrics_exposition> expo, std::string path) {
+  net::server_handlers h;
+  h.on_request = [expo = std::move(expo), path = std::move(path)](
+                   const net::server_request& req, const net::responder& r) {
+    std::string_view target{req.target};
+    target = target.substr(0, target.find('?'));
+    if (target != path) {
+      r(net::json_error(404, "not_found", "metrics are served at " + path));
+      return;
+    }
+    if (req.method != "GET" && req.method != "HEAD") {
+      auto res = net::json_error(405, "method_not_allowed", "use GET");
+      res.headers.emplace_back("allow", "GET, HEAD");
+      r(std::move(res));
+      return;
+    }
+    net::server_response res;
+    res.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    res.body = expo->render();
+    r(std::move(res));
+  };
+  return h;
+}
 
 // The series of one circuit_transition.
 messages::metric_update transition_update(
@@ -61,25 +89,25 @@ caf::behavior metrics_actor(
   st.store = std::make_unique<metrics_store>(options.exposition, logger);
   if (options.serve_http) {
     auto spec = listen_spec(options.bind_address, options.port);
-    try {
-      st.exposer = std::make_unique<prometheus::Exposer>(spec, 2);
-      auto ports = st.exposer->GetListeningPorts();
-      st.port = ports.empty() ? 0 : static_cast<std::uint16_t>(ports.front());
-      st.exposer->RegisterCollectable(st.store->registry(), options.path);
-      st.exposer->RegisterCollectable(st.store->processes(), options.path);
-      log_event(*logger, config::log_level::info, "serving metrics",
-        {{"listen", spec}, {"port", st.port}, {"path", options.path}});
-    } catch (const std::exception& e) {
-      // civetweb throws CivetException ("null context when constructing
-      // CivetServer") when the port is busy or the address is invalid.
-      std::string msg = "metrics: cannot listen on " + spec + " (" + e.what()
+    net::server_options so;
+    so.bind = options.bind_address;
+    so.port = options.port;
+    so.threads = 1;
+    so.max_connections = 64;
+    st.server = std::make_unique<net::http_server>(
+      so, scrape_handlers(options.exposition, options.path));
+    if (auto err = st.server->start(); !err.empty()) {
+      std::string msg = "metrics: cannot listen on " + spec + " (" + err
         + "); is the port in use?";
       log_event(*logger, config::log_level::error, "cannot serve metrics",
-        {{"listen", spec}, {"error", e.what()}});
-      st.exposer.reset();
+        {{"listen", spec}, {"error", err}});
+      st.server.reset();
       self->quit(caf::make_error(caf::sec::cannot_open_port, std::move(msg)));
       return {};
     }
+    st.port = st.server->port();
+    log_event(*logger, config::log_level::info, "serving metrics",
+      {{"listen", spec}, {"port", st.port}, {"path", options.path}});
   }
   return {
     [self](

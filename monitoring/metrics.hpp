@@ -3,7 +3,8 @@
 // The metrics actor: owns the node's metric series (a prometheus-cpp
 // Registry held outside the actor), applies metric_update batches sent by
 // the other actors, turns circuit_transition events into the circuit
-// breaker series and serves /metrics through a prometheus-cpp Exposer.
+// breaker series and serves /metrics on its own port (net::http_server,
+// the text rendered by metrics_exposition on the server's I/O thread).
 //
 // Protocol (dynamically typed):
 // - metric_update                  -> (no reply) apply every entry
@@ -15,7 +16,7 @@
 //                                     (metrics_exposition::render)
 //
 // A busy or invalid bind address makes the actor quit at start with
-// caf::sec::cannot_open_port and the civetweb message as context.
+// caf::sec::cannot_open_port and the server's message as context.
 
 #include <cstdint>
 #include <memory>
@@ -24,9 +25,12 @@
 #include <caf/fwd.hpp>
 
 namespace prometheus {
-class Exposer;
 class Registry;
 } // namespace prometheus
+
+namespace csp::net {
+class http_server;
+} // namespace csp::net
 
 namespace csp::monitoring {
 
@@ -64,7 +68,7 @@ struct metrics_state {
   /// The series and their handle cache.
   std::unique_ptr<metrics_store> store;
   /// The HTTP endpoint, when serving.
-  std::unique_ptr<prometheus::Exposer> exposer;
+  std::unique_ptr<net::http_server> server;
   /// The bound port; 0 when not serving.
   std::uint16_t port = 0;
 
@@ -72,8 +76,7 @@ struct metrics_state {
   static inline const char* name = "metrics";
 };
 
-/// Returns the civetweb listening spec for `address` and `port`, e.g.
-/// "127.0.0.1:9090" or "[::1]:0".
+/// Returns `address`:`port` as text, e.g. "127.0.0.1:9090" or "[::1]:0".
 std::string listen_spec(const std::string& address, std::uint16_t port);
 
 /// The metrics actor; see the protocol above.
