@@ -220,6 +220,10 @@ public:
   /// The connection's strand.
   strand_type executor() { return ws_.get_executor(); }
 
+  /// Breaks the ownership cycle of a write waiting in the transport (its
+  /// handler owns this session); on the strand, or with the threads gone.
+  void drop_waiting() noexcept { ws_.next_layer().drop_waiting(); }
+
 private:
   void on_accept(error_code ec) {
     if (ec) {
@@ -351,6 +355,7 @@ private:
       std::lock_guard<std::mutex> guard{srv_.ws_mtx};
       srv_.ws_sessions.erase(peer_->id);
     }
+    drop_waiting();
     auto h = std::move(handlers_);
     handlers_ = ws_handlers{};
     if (h.on_close)
@@ -808,6 +813,14 @@ void http_server::stop() {
   for (auto& t : s.threads)
     t.join();
   s.threads.clear();
+  {
+    // Sessions that did not finish may own themselves through a write
+    // waiting in their transport; the threads are gone, so no race.
+    std::lock_guard<std::mutex> guard{s.ws_mtx};
+    for (auto& [id, w] : s.ws_sessions)
+      if (auto p = w.lock())
+        p->drop_waiting();
+  }
   s.acceptor.reset();
   s.accept_retry.reset();
   // Destroys every pending handler and with them the sessions, before the

@@ -110,6 +110,14 @@ public:
     write_frames_now(buffers, std::move(handler));
   }
 
+  /// Forgets the writes waiting for the other kind to finish (their
+  /// handlers, which may own the connection, are destroyed uncalled).
+  /// For a connection that is finished or whose context is going away.
+  void drop_waiting() noexcept {
+    beast_waiting_.reset();
+    frames_waiting_.reset();
+  }
+
 private:
   struct deferred {
     virtual ~deferred() = default;
