@@ -58,6 +58,25 @@ struct life_guard {
     asio::post(ex, std::forward<F>(f));
     return true;
   }
+
+  /// Runs `f(session)` on the strand of the session `w` refers to, if it
+  /// still exists. The session is locked under the guard and its only
+  /// strong reference goes into the posted handler, so it is never
+  /// destroyed outside the server's threads, and nothing here keeps an
+  /// executor (a strand must not outlive its io_context).
+  template <class Session, class F>
+  bool post_to(const std::weak_ptr<Session>& w, F&& f) {
+    std::shared_lock<std::shared_mutex> guard{mtx};
+    if (!alive)
+      return false;
+    auto s = w.lock();
+    if (!s)
+      return false;
+    auto ex = s->executor();
+    asio::post(
+      ex, [s = std::move(s), f = std::forward<F>(f)]() mutable { f(*s); });
+    return true;
+  }
 };
 
 std::string lower(std::string_view s) {
@@ -128,6 +147,9 @@ struct http_server::impl {
 // -- WebSocket
 // ------------------------------------------------------------------
 
+/// What a ws_peer refers to. It holds no executor of the server: a peer
+/// may outlive the server's io_context (an actor still holds it), and a
+/// strand destroyed after its context is a use after free.
 struct ws_peer::impl {
   std::uint64_t id = 0;
   std::string remote;
@@ -136,9 +158,6 @@ struct ws_peer::impl {
   std::atomic<bool> closing{false};
   std::weak_ptr<ws_session> session;
   std::shared_ptr<life_guard> life;
-  strand_type ex;
-
-  impl(strand_type e) : ex(std::move(e)) {}
 };
 
 /// One server WebSocket connection; everything runs on its strand. Data
@@ -410,10 +429,8 @@ bool ws_peer::send(std::vector<std::shared_ptr<const std::string>> texts) {
     return false;
   if (texts.empty())
     return true;
-  return p.life->post(p.ex, [w = p.session, t = std::move(texts)]() mutable {
-    if (auto s = w.lock())
-      s->enqueue(std::move(t));
-  });
+  return p.life->post_to(p.session,
+    [t = std::move(texts)](ws_session& s) mutable { s.enqueue(std::move(t)); });
 }
 
 bool ws_peer::send(std::shared_ptr<const std::string> text) {
@@ -426,10 +443,8 @@ void ws_peer::close(std::uint16_t code, std::string reason) {
   auto& p = *impl_;
   if (p.closing.exchange(true))
     return;
-  p.life->post(p.ex, [w = p.session, code, r = std::move(reason)]() mutable {
-    if (auto s = w.lock())
-      s->request_close(code, r);
-  });
+  p.life->post_to(p.session,
+    [code, r = std::move(reason)](ws_session& s) { s.request_close(code, r); });
 }
 
 // -- HTTP
@@ -462,6 +477,7 @@ public:
   }
 
   strand_type strand() { return stream_.get_executor(); }
+  strand_type executor() { return strand(); }
 
 private:
   /// Waits up to the idle timeout for the first byte of the next request,
@@ -550,7 +566,7 @@ private:
       }
     });
     auto s = std::make_shared<responder::slot>(
-      weak_from_this(), seq_, srv_.life, strand(), srv_.opts.make_error);
+      weak_from_this(), seq_, srv_.life, srv_.opts.make_error);
     try {
       if (srv_.handlers.on_request)
         srv_.handlers.on_request(std::move(sr), responder{std::move(s)});
@@ -572,7 +588,7 @@ private:
       fail(404, "not_found", "no WebSocket endpoint here");
       return;
     }
-    auto peer = std::make_shared<ws_peer::impl>(strand());
+    auto peer = std::make_shared<ws_peer::impl>();
     peer->id = srv_.next_ws_id.fetch_add(1);
     peer->remote = remote_;
     peer->life = srv_.life;
@@ -657,8 +673,8 @@ private:
 
 struct responder::slot {
   slot(std::weak_ptr<http_session> s, std::uint64_t n,
-    std::shared_ptr<life_guard> l, strand_type e, error_formatter f)
-      : session(std::move(s)), seq(n), life(std::move(l)), ex(std::move(e)),
+    std::shared_ptr<life_guard> l, error_formatter f)
+      : session(std::move(s)), seq(n), life(std::move(l)),
         make_error(std::move(f)) {}
 
   ~slot() {
@@ -672,16 +688,17 @@ struct responder::slot {
   void deliver(server_response res) {
     if (decorator)
       decorator(res);
-    life->post(ex, [w = session, n = seq, r = std::move(res)]() mutable {
-      if (auto s = w.lock())
-        s->respond(n, std::move(r));
-    });
+    // On the session's strand, not one kept here: a responder may
+    // outlive the server's io_context, and a strand must not.
+    life->post_to(
+      session, [n = seq, r = std::move(res)](http_session& s) mutable {
+        s.respond(n, std::move(r));
+      });
   }
 
   std::weak_ptr<http_session> session;
   std::uint64_t seq;
   std::shared_ptr<life_guard> life;
-  strand_type ex;
   error_formatter make_error;
   std::function<void(server_response&)> decorator;
   std::atomic<bool> done{false};
@@ -800,9 +817,14 @@ void http_server::stop() {
     asio::post(
       p->executor(), [p] { p->request_close(1001, "server shutting down"); });
   open.clear();
+  // Every session, also one whose handshake answer is still being
+  // written (not yet counted in ws_connections), until it finished.
+  auto open_sessions = [&s] {
+    std::lock_guard<std::mutex> guard{s.ws_mtx};
+    return !s.ws_sessions.empty();
+  };
   auto deadline = std::chrono::steady_clock::now() + s.opts.ws_close_timeout;
-  while (
-    s.ws_connections.load() > 0 && std::chrono::steady_clock::now() < deadline)
+  while (open_sessions() && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   {
     std::unique_lock<std::shared_mutex> guard{s.life->mtx};
