@@ -80,6 +80,13 @@ struct ws_text {
   std::string text;
 };
 
+/// The server wrote `count` more messages to WebSocket client `peer_id`
+/// (room in its socket queue again; see net::ws_handlers::on_sent).
+struct ws_sent {
+  std::uint64_t peer_id = 0;
+  std::size_t count = 0;
+};
+
 /// WebSocket client `peer_id` is gone.
 struct ws_gone {
   std::uint64_t peer_id = 0;
@@ -92,5 +99,6 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(csp::api::api_call)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(csp::api::bar_history)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(csp::api::ws_open)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(csp::api::ws_text)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(csp::api::ws_sent)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(csp::api::ws_gone)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(csp::net::responder)

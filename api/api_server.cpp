@@ -598,6 +598,10 @@ std::optional<server_response> upgrade(const std::shared_ptr<api_context>& ctx,
     if (auto c = weak.lock())
       caf::anon_send(c->ws(), ws_text{id, std::string{text}});
   };
+  handlers.on_sent = [weak, id](std::size_t n) {
+    if (auto c = weak.lock())
+      caf::anon_send(c->ws(), ws_sent{id, n});
+  };
   handlers.on_close = [weak, id](const std::string& reason) {
     if (auto c = weak.lock())
       caf::anon_send(c->ws(), ws_gone{id, reason});

@@ -46,11 +46,15 @@ struct subscription {
 };
 
 struct connection {
-  connection(std::shared_ptr<net::ws_peer> p, outbox_options o)
-      : peer(std::move(p)), box(o) {}
+  connection(
+    std::shared_ptr<net::ws_peer> p, outbox_options o, std::size_t socket_queue)
+      : peer(std::move(p)), box(o), credit(socket_queue) {}
 
   std::shared_ptr<net::ws_peer> peer;
   ws_outbox box;
+  /// Messages that may still go to the socket queue: its limit minus what
+  /// was handed and not yet reported written (ws_sent).
+  std::size_t credit;
   std::map<ws_stream, subscription> subs;
   std::uint64_t next_sub = 1;
   /// The dialect of the last message understood (the answer's dialect for
@@ -120,7 +124,8 @@ ws_stream key_of(const bar& b) {
   return ws_stream{b.symbol, b.tf};
 }
 
-/// Hands a connection's due messages to its socket queue.
+/// Hands a connection's due messages to its socket queue, as many as its
+/// credit allows, in one send (one post to the connection's thread).
 void drain(broadcaster_state& st, std::uint64_t id) {
   auto i = st.conns.find(id);
   if (i == st.conns.end()) {
@@ -128,11 +133,13 @@ void drain(broadcaster_state& st, std::uint64_t id) {
     return;
   }
   auto& c = i->second;
-  auto queued = c.peer->queued();
-  auto room = st.opts.socket_queue > queued ? st.opts.socket_queue - queued : 0;
-  if (room > 0)
-    for (auto& msg : c.box.take(room, st.now()))
-      c.peer->send(std::move(msg)); // shared, not copied
+  if (c.credit > 0) {
+    auto msgs = c.box.take(c.credit, st.now()); // shared, not copied
+    if (!msgs.empty()) {
+      c.credit -= msgs.size();
+      c.peer->send(std::move(msgs));
+    }
+  }
   if (c.box.pending() > 0)
     st.backlog.insert(id);
   else
@@ -519,7 +526,8 @@ caf::behavior broadcaster(
       auto id = o.peer->id();
       st.conns.emplace(id,
         connection{std::move(o.peer),
-          outbox_options{st.opts.forming_interval_ms, st.opts.max_pending}});
+          outbox_options{st.opts.forming_interval_ms, st.opts.max_pending},
+          st.opts.socket_queue});
       st.batch.set(st.connections_gauge, static_cast<double>(st.conns.size()));
     },
     [self](ws_text& t) {
@@ -536,6 +544,16 @@ caf::behavior broadcaster(
       }
       c.dialect = std::get<ws_request>(parsed).dialect;
       handle_request(self, t.peer_id, std::get<ws_request>(parsed));
+    },
+    [self](const ws_sent& w) {
+      auto& st = self->state;
+      auto i = st.conns.find(w.peer_id);
+      if (i == st.conns.end())
+        return;
+      auto& c = i->second;
+      c.credit = std::min(st.opts.socket_queue, c.credit + w.count);
+      if (c.box.pending() > 0)
+        drain(st, w.peer_id);
     },
     [self](const ws_gone& g) { forget(self->state, g.peer_id); },
     [self](const std::vector<bar>& bars) {

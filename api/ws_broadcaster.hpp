@@ -31,8 +31,8 @@ struct ws_broadcaster_options {
   /// Messages (acks, snapshots, closed bars) a client may have waiting in
   /// its outbox before it is disconnected as a slow consumer.
   std::size_t max_pending = 256;
-  /// Messages handed to a client's socket queue at a time (its limit in
-  /// the server).
+  /// Messages a client may have in the server's socket queue (its limit
+  /// there): handed and not yet reported written by `ws_sent`.
   std::size_t socket_queue = 64;
   /// Subscriptions per connection.
   std::size_t max_subscriptions = 100;
@@ -51,8 +51,8 @@ struct ws_broadcaster_options {
 };
 
 /// Spawns the broadcaster. Messages:
-/// - `ws_open` / `ws_text` / `ws_gone` from the server's WebSocket
-///   handlers;
+/// - `ws_open` / `ws_text` / `ws_sent` / `ws_gone` from the server's
+///   WebSocket handlers;
 /// - `std::vector<messages::bar>` and
 ///   `std::vector<messages::indicator_snapshot>` (closed and forming) from
 ///   the processing shards;

@@ -671,6 +671,7 @@ int main(int argc, char** argv) {
   std::vector<double> delay_forming;
   std::vector<double> delay_closed;
   std::vector<double> node_delay;
+  std::vector<double> node_delay_closed;
   std::vector<double> after_end;
   auto tf_ms = timeframe_ms(opts.timeframe);
   for (auto& r : all) {
@@ -678,8 +679,13 @@ int main(int argc, char** argv) {
     if (a.n >= live)
       (r.key.closed ? delay_closed : delay_forming)
         .push_back(static_cast<double>(r.at_ns - a.first) / 1e6);
-    if (r.node_delay_ms >= 0)
+    if (r.node_delay_ms >= 0) {
       node_delay.push_back(static_cast<double>(r.node_delay_ms));
+      // A closed bar is queued for every client when it is rendered: no
+      // conflation wait, only the fan-out.
+      if (r.key.closed)
+        node_delay_closed.push_back(static_cast<double>(r.node_delay_ms));
+    }
     if (r.key.closed && tf_ms > 0)
       after_end.push_back(
         static_cast<double>(r.wall_ms - (r.key.open_time + tf_ms)));
@@ -691,8 +697,11 @@ int main(int argc, char** argv) {
   print_dist("spread last-first receipt, forming bars", spread_forming, "ms");
   print_dist("receipt - first receipt, closed bars", delay_closed, "ms");
   print_dist("receipt - first receipt, forming bars", delay_forming, "ms");
-  if (opts.binance)
+  if (opts.binance) {
     print_dist("receipt wall clock - event E", node_delay, "ms");
+    print_dist(
+      "receipt wall clock - event E, closed bars", node_delay_closed, "ms");
+  }
   print_dist("closed bar: receipt wall clock - bar end", after_end, "ms");
 
   // Closed bars: every client must get each closed bar that any client

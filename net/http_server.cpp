@@ -28,6 +28,7 @@
 #include <boost/beast/websocket/stream.hpp>
 
 #include "messages/json_quote.hpp"
+#include "net/detail/ws_transport.hpp"
 
 namespace csp::net {
 
@@ -55,6 +56,25 @@ struct life_guard {
     if (!alive)
       return false;
     asio::post(ex, std::forward<F>(f));
+    return true;
+  }
+
+  /// Runs `f(session)` on the strand of the session `w` refers to, if it
+  /// still exists. The session is locked under the guard and its only
+  /// strong reference goes into the posted handler, so it is never
+  /// destroyed outside the server's threads, and nothing here keeps an
+  /// executor (a strand must not outlive its io_context).
+  template <class Session, class F>
+  bool post_to(const std::weak_ptr<Session>& w, F&& f) {
+    std::shared_lock<std::shared_mutex> guard{mtx};
+    if (!alive)
+      return false;
+    auto s = w.lock();
+    if (!s)
+      return false;
+    auto ex = s->executor();
+    asio::post(
+      ex, [s = std::move(s), f = std::forward<F>(f)]() mutable { f(*s); });
     return true;
   }
 };
@@ -127,25 +147,31 @@ struct http_server::impl {
 // -- WebSocket
 // ------------------------------------------------------------------
 
+/// What a ws_peer refers to. It holds no executor of the server: a peer
+/// may outlive the server's io_context (an actor still holds it), and a
+/// strand destroyed after its context is a use after free.
 struct ws_peer::impl {
   std::uint64_t id = 0;
   std::string remote;
-  std::size_t limit = 0;
+  /// Messages queued and being written; stored by the session alone.
   std::atomic<std::size_t> queued{0};
   std::atomic<bool> closing{false};
   std::weak_ptr<ws_session> session;
   std::shared_ptr<life_guard> life;
-  strand_type ex;
-
-  impl(strand_type e) : ex(std::move(e)) {}
 };
 
+/// One server WebSocket connection; everything runs on its strand. Data
+/// messages wait in `queue_`; whatever waits when the socket is free goes
+/// out in one gathered write of ready-made frames (`batch_`). The queue
+/// holds at most `ws_queue_limit` messages, counting those being written;
+/// `on_sent` returns that room to the sender as it is written.
 class ws_session : public std::enable_shared_from_this<ws_session> {
 public:
   ws_session(http_server::impl& srv, beast::tcp_stream stream,
     std::shared_ptr<ws_peer::impl> peer, ws_handlers h)
       : srv_(srv), ws_(std::move(stream)), peer_(std::move(peer)),
-        handlers_(std::move(h)), close_timer_(ws_.get_executor()) {
+        handlers_(std::move(h)), close_timer_(ws_.get_executor()),
+        credit_step_(std::max<std::size_t>(1, srv.opts.ws_queue_limit / 2)) {
     // nop
   }
 
@@ -171,13 +197,20 @@ public:
       [self = shared_from_this()](error_code ec) { self->on_accept(ec); });
   }
 
-  /// On the strand.
-  void enqueue(std::shared_ptr<const std::string> text) {
-    if (finished_ || close_requested_) {
-      peer_->queued.fetch_sub(1);
+  /// On the strand: messages of one send, in order. More than the queue
+  /// limit waiting makes the client a slow consumer: it is closed.
+  void enqueue(std::vector<std::shared_ptr<const std::string>> texts) {
+    if (finished_ || close_requested_)
+      return;
+    auto waiting = queue_.size() + in_flight_.size() + texts.size();
+    if (waiting > srv_.opts.ws_queue_limit) {
+      request_close(1008,
+        "slow consumer: " + std::to_string(waiting) + " messages waiting");
       return;
     }
-    queue_.push_back(std::move(text));
+    for (auto& t : texts)
+      queue_.push_back(std::move(t));
+    publish_queued();
     if (accepted_ && !writing_)
       do_write();
   }
@@ -187,15 +220,13 @@ public:
     if (finished_ || close_requested_)
       return;
     close_requested_ = true;
+    peer_->closing.store(true);
     close_text_ = "closed: " + reason;
     close_reason_ = websocket::close_reason{
       static_cast<websocket::close_code>(code), reason};
-    // Drop what waits; the message being written (if any) completes first.
-    auto keep = writing_ ? std::size_t{1} : std::size_t{0};
-    while (queue_.size() > keep) {
-      queue_.pop_back();
-      peer_->queued.fetch_sub(1);
-    }
+    // Drop what waits; the batch being written (if any) completes first.
+    queue_.clear();
+    publish_queued();
     close_timer_.expires_after(srv_.opts.ws_close_timeout);
     close_timer_.async_wait([self = shared_from_this()](error_code ec) {
       if (!ec)
@@ -204,6 +235,13 @@ public:
     if (accepted_ && !writing_)
       start_close();
   }
+
+  /// The connection's strand.
+  strand_type executor() { return ws_.get_executor(); }
+
+  /// Breaks the ownership cycle of a write waiting in the transport (its
+  /// handler owns this session); on the strand, or with the threads gone.
+  void drop_waiting() noexcept { ws_.next_layer().drop_waiting(); }
 
 private:
   void on_accept(error_code ec) {
@@ -252,22 +290,45 @@ private:
     do_read();
   }
 
+  /// Writes every waiting message (up to max_batch) as one gathered write.
   void do_write() {
+    // A close frame from the peer ends the data (Beast answers it).
+    if (!ws_.is_open())
+      return;
     writing_ = true;
-    ws_.text(true);
-    const auto& msg = *queue_.front();
-    ws_.async_write(asio::buffer(msg),
-      [self = shared_from_this()](
-        error_code ec, std::size_t) { self->on_write(ec); });
+    auto n = std::min(queue_.size(), max_batch);
+    in_flight_.clear();
+    headers_.clear();
+    buffers_.clear();
+    headers_.reserve(n);
+    buffers_.reserve(2 * n);
+    for (std::size_t i = 0; i < n; ++i) {
+      in_flight_.push_back(std::move(queue_.front()));
+      queue_.pop_front();
+      const auto& text = *in_flight_.back();
+      headers_.push_back(detail::encode_text_header(text.size()));
+      buffers_.push_back(headers_.back().buffer());
+      buffers_.emplace_back(text.data(), text.size());
+    }
+    ws_.next_layer().async_write_frames(
+      buffers_, [self = shared_from_this()](error_code ec, std::size_t) {
+        self->on_write(ec);
+      });
   }
 
   void on_write(error_code ec) {
     writing_ = false;
-    queue_.pop_front();
-    peer_->queued.fetch_sub(1);
+    auto written = in_flight_.size();
+    in_flight_.clear();
+    publish_queued();
     if (ec) {
       finish("write_failed: " + ec.message());
       return;
+    }
+    unreported_ += written;
+    if (unreported_ >= credit_step_ && handlers_.on_sent) {
+      handlers_.on_sent(unreported_);
+      unreported_ = 0;
     }
     if (close_requested_) {
       start_close();
@@ -275,6 +336,12 @@ private:
     }
     if (!queue_.empty())
       do_write();
+  }
+
+  /// Makes the queue length visible to ws_peer::queued().
+  void publish_queued() {
+    peer_->queued.store(
+      queue_.size() + in_flight_.size(), std::memory_order_relaxed);
   }
 
   void start_close() {
@@ -307,20 +374,33 @@ private:
       std::lock_guard<std::mutex> guard{srv_.ws_mtx};
       srv_.ws_sessions.erase(peer_->id);
     }
+    drop_waiting();
     auto h = std::move(handlers_);
     handlers_ = ws_handlers{};
     if (h.on_close)
       h.on_close(reason);
   }
 
+  /// Messages in one gathered write; asio hands at most 64 buffers (32
+  /// messages) to one sendmsg, the rest follow within the same write.
+  static constexpr std::size_t max_batch = 256;
+
   http_server::impl& srv_;
-  websocket::stream<beast::tcp_stream> ws_;
+  websocket::stream<detail::ws_transport> ws_;
   std::shared_ptr<ws_peer::impl> peer_;
   ws_handlers handlers_;
   asio::steady_timer close_timer_;
   http::request<http::string_body> req_;
   beast::flat_buffer buf_;
   std::deque<std::shared_ptr<const std::string>> queue_;
+  /// The batch being written: its messages, their frame headers and the
+  /// buffer sequence over both.
+  std::vector<std::shared_ptr<const std::string>> in_flight_;
+  std::vector<detail::ws_frame_header> headers_;
+  std::vector<asio::const_buffer> buffers_;
+  /// Messages written and not yet reported through on_sent.
+  std::size_t unreported_ = 0;
+  std::size_t credit_step_;
   websocket::close_reason close_reason_;
   std::string close_text_ = "closed";
   bool accepted_ = false;
@@ -340,34 +420,31 @@ const std::string& ws_peer::remote_address() const noexcept {
 }
 
 std::size_t ws_peer::queued() const noexcept {
-  return impl_->queued.load();
+  return impl_->queued.load(std::memory_order_relaxed);
 }
 
-bool ws_peer::send(std::shared_ptr<const std::string> text) {
+bool ws_peer::send(std::vector<std::shared_ptr<const std::string>> texts) {
   auto& p = *impl_;
   if (p.closing.load())
     return false;
-  if (p.queued.fetch_add(1) >= p.limit) {
-    p.queued.fetch_sub(1);
-    return false;
-  }
-  auto ok = p.life->post(p.ex, [w = p.session, t = std::move(text)]() mutable {
-    if (auto s = w.lock())
-      s->enqueue(std::move(t));
-  });
-  if (!ok)
-    p.queued.fetch_sub(1);
-  return ok;
+  if (texts.empty())
+    return true;
+  return p.life->post_to(p.session,
+    [t = std::move(texts)](ws_session& s) mutable { s.enqueue(std::move(t)); });
+}
+
+bool ws_peer::send(std::shared_ptr<const std::string> text) {
+  std::vector<std::shared_ptr<const std::string>> one;
+  one.push_back(std::move(text));
+  return send(std::move(one));
 }
 
 void ws_peer::close(std::uint16_t code, std::string reason) {
   auto& p = *impl_;
   if (p.closing.exchange(true))
     return;
-  p.life->post(p.ex, [w = p.session, code, r = std::move(reason)]() mutable {
-    if (auto s = w.lock())
-      s->request_close(code, r);
-  });
+  p.life->post_to(p.session,
+    [code, r = std::move(reason)](ws_session& s) { s.request_close(code, r); });
 }
 
 // -- HTTP
@@ -400,6 +477,7 @@ public:
   }
 
   strand_type strand() { return stream_.get_executor(); }
+  strand_type executor() { return strand(); }
 
 private:
   /// Waits up to the idle timeout for the first byte of the next request,
@@ -488,7 +566,7 @@ private:
       }
     });
     auto s = std::make_shared<responder::slot>(
-      weak_from_this(), seq_, srv_.life, strand(), srv_.opts.make_error);
+      weak_from_this(), seq_, srv_.life, srv_.opts.make_error);
     try {
       if (srv_.handlers.on_request)
         srv_.handlers.on_request(std::move(sr), responder{std::move(s)});
@@ -510,10 +588,9 @@ private:
       fail(404, "not_found", "no WebSocket endpoint here");
       return;
     }
-    auto peer = std::make_shared<ws_peer::impl>(strand());
+    auto peer = std::make_shared<ws_peer::impl>();
     peer->id = srv_.next_ws_id.fetch_add(1);
     peer->remote = remote_;
-    peer->limit = srv_.opts.ws_queue_limit;
     peer->life = srv_.life;
     auto handle = std::make_shared<ws_peer>(peer);
     ws_handlers h;
@@ -596,8 +673,8 @@ private:
 
 struct responder::slot {
   slot(std::weak_ptr<http_session> s, std::uint64_t n,
-    std::shared_ptr<life_guard> l, strand_type e, error_formatter f)
-      : session(std::move(s)), seq(n), life(std::move(l)), ex(std::move(e)),
+    std::shared_ptr<life_guard> l, error_formatter f)
+      : session(std::move(s)), seq(n), life(std::move(l)),
         make_error(std::move(f)) {}
 
   ~slot() {
@@ -611,16 +688,17 @@ struct responder::slot {
   void deliver(server_response res) {
     if (decorator)
       decorator(res);
-    life->post(ex, [w = session, n = seq, r = std::move(res)]() mutable {
-      if (auto s = w.lock())
-        s->respond(n, std::move(r));
-    });
+    // On the session's strand, not one kept here: a responder may
+    // outlive the server's io_context, and a strand must not.
+    life->post_to(
+      session, [n = seq, r = std::move(res)](http_session& s) mutable {
+        s.respond(n, std::move(r));
+      });
   }
 
   std::weak_ptr<http_session> session;
   std::uint64_t seq;
   std::shared_ptr<life_guard> life;
-  strand_type ex;
   error_formatter make_error;
   std::function<void(server_response&)> decorator;
   std::atomic<bool> done{false};
@@ -736,11 +814,17 @@ void http_server::stop() {
         open.push_back(std::move(p));
   }
   for (auto& p : open)
-    asio::post(*s.ioc, [p] { p->request_close(1001, "server shutting down"); });
+    asio::post(
+      p->executor(), [p] { p->request_close(1001, "server shutting down"); });
   open.clear();
+  // Every session, also one whose handshake answer is still being
+  // written (not yet counted in ws_connections), until it finished.
+  auto open_sessions = [&s] {
+    std::lock_guard<std::mutex> guard{s.ws_mtx};
+    return !s.ws_sessions.empty();
+  };
   auto deadline = std::chrono::steady_clock::now() + s.opts.ws_close_timeout;
-  while (
-    s.ws_connections.load() > 0 && std::chrono::steady_clock::now() < deadline)
+  while (open_sessions() && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   {
     std::unique_lock<std::shared_mutex> guard{s.life->mtx};
@@ -751,6 +835,14 @@ void http_server::stop() {
   for (auto& t : s.threads)
     t.join();
   s.threads.clear();
+  {
+    // Sessions that did not finish may own themselves through a write
+    // waiting in their transport; the threads are gone, so no race.
+    std::lock_guard<std::mutex> guard{s.ws_mtx};
+    for (auto& [id, w] : s.ws_sessions)
+      if (auto p = w.lock())
+        p->drop_waiting();
+  }
   s.acceptor.reset();
   s.accept_retry.reset();
   // Destroys every pending handler and with them the sessions, before the

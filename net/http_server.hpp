@@ -99,8 +99,16 @@ public:
   /// Peer IP address.
   const std::string& remote_address() const noexcept;
 
-  /// Queues a text message. Returns false, and queues nothing, when the
-  /// connection is closing or `queue_limit` messages already wait.
+  /// Queues text messages, in order, with one hand-over to the
+  /// connection's thread; they go out together in one gathered write when
+  /// the socket is free. Returns false, and queues nothing, when the
+  /// connection is closing. More than `ws_queue_limit` messages waiting
+  /// (counting those being written) close the connection as a slow
+  /// consumer (1008); a sender that keeps at most that many messages
+  /// unconfirmed by `ws_handlers::on_sent` never gets there.
+  bool send(std::vector<std::shared_ptr<const std::string>> texts);
+
+  /// One message.
   bool send(std::shared_ptr<const std::string> text);
 
   /// Same, copying `text` once.
@@ -108,7 +116,8 @@ public:
     return send(std::make_shared<const std::string>(std::move(text)));
   }
 
-  /// Messages queued and not yet written.
+  /// Messages queued and not yet written (as of the connection's last
+  /// change; for tests and diagnostics).
   std::size_t queued() const noexcept;
 
   /// Sends a close frame with `code` and `reason` after what is being
@@ -125,6 +134,10 @@ private:
 struct ws_handlers {
   /// One complete text message.
   std::function<void(std::string_view)> on_message;
+  /// `n` more messages were written to the socket: called each time at
+  /// least half of `ws_queue_limit` were written since the last call (not
+  /// for every write), so a sender can count what may still be queued.
+  std::function<void(std::size_t n)> on_sent;
   /// The connection is gone; called once, with a short reason.
   std::function<void(const std::string& reason)> on_close;
 };
@@ -148,7 +161,8 @@ struct server_options {
   std::chrono::milliseconds handler_timeout{30'000};
   /// Largest WebSocket message accepted from a client.
   std::size_t ws_max_message = 65'536;
-  /// Messages a WebSocket connection may have queued.
+  /// Messages a WebSocket connection may have queued; more close it as a
+  /// slow consumer.
   std::size_t ws_queue_limit = 256;
   /// Ping frame interval; a peer silent for two intervals is dropped.
   std::chrono::milliseconds ws_ping_interval{20'000};
