@@ -309,7 +309,8 @@ struct ws_connection::impl : std::enable_shared_from_this<impl> {
   /// Every half idle timeout: something arrived, or we ping, or (nothing
   /// since the ping) the peer is gone. Not while paused.
   void on_idle_check() {
-    if (finished || !open)
+    // Nothing may follow a close frame, not even a ping.
+    if (finished || !open || closing || peer_closed)
       return;
     if (paused || heard) {
       heard = false;
