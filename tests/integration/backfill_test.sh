@@ -107,28 +107,22 @@ if diff -q "$work/want" "$work/got" >/dev/null; then
 else
   bad "bars differ from csp bars on the trade log"; diff "$work/want" "$work/got" | head -5
 fi
-# Indicators: one row per bar, identical to the uninterrupted run.
-export_ind() { q "$1" "SELECT (extract(epoch FROM time) * 1000)::bigint, sma_20, ema_12, rsi_14, macd, macd_signal, bb_upper, stoch_k, atr_14, adx_14, vwap FROM indicators ORDER BY time"; }
-export_ind "${dbs[0]}" >"$work/ind_a"
-export_ind "${dbs[1]}" >"$work/ind_b"
-ni=$(wc -l <"$work/ind_a")
-[ "$ni" -eq "$n" ] && ok "an indicator row per bar" || bad "$ni indicator rows for $n bars"
-if cmp -s "$work/ind_a" "$work/ind_b"; then
-  ok "indicators after the resume equal an uninterrupted backfill"
-else
-  bad "indicators differ from the uninterrupted backfill"; diff "$work/ind_a" "$work/ind_b" | head -4
-fi
-# Features: one row per bar, identical to the uninterrupted run.
-export_feat() { q "$1" "SELECT (extract(epoch FROM time) * 1000)::bigint, log_return_1, log_return_5, volatility_20, range_pct, atr_pct, rsi_norm, macd_hist_pct, bb_percent_b FROM features ORDER BY time"; }
-export_feat "${dbs[0]}" >"$work/feat_a"
-export_feat "${dbs[1]}" >"$work/feat_b"
-nf=$(wc -l <"$work/feat_a")
-[ "$nf" -eq "$n" ] && ok "a feature row per bar" || bad "$nf feature rows for $n bars"
-if cmp -s "$work/feat_a" "$work/feat_b"; then
-  ok "features after the resume equal an uninterrupted backfill"
-else
-  bad "features differ from the uninterrupted backfill"; diff "$work/feat_a" "$work/feat_b" | head -4
-fi
+# Indicators and features: one row per bar, identical to the
+# uninterrupted run.
+same_as_uninterrupted() { # name, columns, table
+  q "${dbs[0]}" "SELECT (extract(epoch FROM time) * 1000)::bigint, $2 FROM $3 ORDER BY time" >"$work/$1_a"
+  q "${dbs[1]}" "SELECT (extract(epoch FROM time) * 1000)::bigint, $2 FROM $3 ORDER BY time" >"$work/$1_b"
+  local rows
+  rows=$(wc -l <"$work/$1_a")
+  [ "$rows" -eq "$n" ] && ok "one $1 row per bar" || bad "$rows $1 rows for $n bars"
+  if cmp -s "$work/$1_a" "$work/$1_b"; then
+    ok "$1 rows after the resume equal an uninterrupted backfill"
+  else
+    bad "$1 rows differ from the uninterrupted backfill"; diff "$work/$1_a" "$work/$1_b" | head -4
+  fi
+}
+same_as_uninterrupted indicator "sma_20, ema_12, rsi_14, macd, macd_signal, bb_upper, stoch_k, atr_14, adx_14, vwap" indicators
+same_as_uninterrupted feature "log_return_1, log_return_5, volatility_20, range_pct, atr_pct, rsi_norm, macd_hist_pct, bb_percent_b" features
 # The 20-bar volatility needs 20 returns: null exactly for the first 20 bars.
 fnulls=$(q "${dbs[0]}" "SELECT count(*) FROM features WHERE volatility_20 IS NULL")
 [ "$fnulls" = 20 ] && ok "volatility_20 null for the first 20 bars only" || bad "volatility_20 null in $fnulls rows"
