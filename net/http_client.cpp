@@ -6,7 +6,6 @@
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -17,6 +16,7 @@
 #include <boost/beast/ssl/ssl_stream.hpp>
 
 #include "net/detail/asio.hpp"
+#include "net/detail/tls_start.hpp"
 
 namespace csp::net {
 
@@ -55,8 +55,7 @@ public:
 private:
   void fail(std::string_view stage, const error_code& ec) {
     http_response res;
-    res.error = std::string{stage} + ": "
-      + (ec == beast::error::timeout ? std::string{"timeout"} : ec.message());
+    res.error = detail::describe_failure(stage, ec);
     beast::error_code ignored;
     beast::get_lowest_layer(stream_).socket().close(ignored);
     deliver(std::move(res));
@@ -72,20 +71,12 @@ private:
   void on_connect(const error_code& ec) {
     if (ec)
       return fail("connect_failed", ec);
-    if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
-      write_request();
-    } else {
-      if (!detail::set_sni(stream_.native_handle(), u_.host))
-        return fail("tls_failed", error_code{asio::error::invalid_argument});
-      if (opts_.verify_peer)
-        stream_.set_verify_callback(asio::ssl::host_name_verification(u_.host));
-      stream_.async_handshake(asio::ssl::stream_base::client,
-        [self = this->shared_from_this()](const error_code& ec2) {
-          if (ec2)
-            return self->fail("tls_failed", ec2);
-          self->write_request();
-        });
-    }
+    detail::start_tls(stream_, u_.host, opts_.verify_peer,
+      [self = this->shared_from_this()](const error_code& ec2) {
+        if (ec2)
+          return self->fail("tls_failed", ec2);
+        self->write_request();
+      });
   }
 
   void write_request() {

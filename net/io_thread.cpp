@@ -2,6 +2,7 @@
 
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/beast/core/error.hpp>
 #include <openssl/ssl.h>
 
 #include "net/detail/asio.hpp"
@@ -34,6 +35,15 @@ void io_thread::post(std::function<void()> f) {
 }
 
 namespace detail {
+
+std::string describe_failure(
+  std::string_view stage, const boost::system::error_code& ec) {
+  std::string result{stage};
+  result += ": ";
+  result += ec == boost::beast::error::timeout ? std::string{"timeout"}
+                                               : ec.message();
+  return result;
+}
 
 bool is_ip_literal(const std::string& host) {
   boost::system::error_code ec;

@@ -8,7 +8,6 @@
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
@@ -23,6 +22,7 @@
 #include <boost/beast/ssl/ssl_stream.hpp>
 
 #include "net/detail/asio.hpp"
+#include "net/detail/tls_start.hpp"
 #include "net/ws_frame.hpp"
 
 namespace csp::net {
@@ -44,13 +44,6 @@ constexpr std::chrono::milliseconds close_wait{2'000};
 
 /// Largest body of a refused handshake that is read (for the status).
 constexpr std::uint64_t handshake_body_limit = 65'536;
-
-std::string describe(std::string_view stage, const error_code& ec) {
-  std::string result{stage};
-  result += ": ";
-  result += ec == beast::error::timeout ? std::string{"timeout"} : ec.message();
-  return result;
-}
 
 } // namespace
 
@@ -96,7 +89,8 @@ struct ws_connection::impl : std::enable_shared_from_this<impl> {
     if (finished)
       return;
     close_transport();
-    finish(closing ? std::string{"closed"} : describe(stage, ec));
+    finish(
+      closing ? std::string{"closed"} : detail::describe_failure(stage, ec));
   }
 
   void fail_protocol(const char* why) {
@@ -443,20 +437,12 @@ private:
       return fail("connect_failed", ec);
     error_code ignored;
     lowest().socket().set_option(tcp::no_delay{true}, ignored);
-    if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
-      send_handshake();
-    } else {
-      if (!detail::set_sni(stream_.native_handle(), u.host))
-        return fail("tls_failed", error_code{asio::error::invalid_argument});
-      if (opts.verify_peer)
-        stream_.set_verify_callback(asio::ssl::host_name_verification(u.host));
-      stream_.async_handshake(asio::ssl::stream_base::client,
-        [self = shared()](const error_code& ec2) {
-          if (ec2)
-            return self->fail("tls_failed", ec2);
-          self->send_handshake();
-        });
-    }
+    detail::start_tls(stream_, u.host, opts.verify_peer,
+      [self = shared()](const error_code& ec2) {
+        if (ec2)
+          return self->fail("tls_failed", ec2);
+        self->send_handshake();
+      });
   }
 
   void send_handshake() {

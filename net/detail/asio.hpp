@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 
 #include <boost/asio/executor_work_guard.hpp>
@@ -32,6 +33,11 @@ bool is_ip_literal(const std::string& host);
 /// keep OpenSSL out of this header); skipped for IP literals. Returns
 /// false when OpenSSL refuses the name.
 bool set_sni(void* ssl, const std::string& host);
+
+/// The client error text of a failed step: "stage: what", with Beast's
+/// timeout spelled "timeout", e.g. "connect_failed: Connection refused".
+std::string describe_failure(
+  std::string_view stage, const boost::system::error_code& ec);
 
 /// Creates a TLS 1.2+ client context that trusts `opts.ca_file`, or the
 /// system store when it is empty, and verifies peers when asked to.
