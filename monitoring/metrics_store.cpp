@@ -100,8 +100,7 @@ metrics_store::metrics_store(std::shared_ptr<prometheus::Registry> registry,
 metrics_store::metrics_store(std::shared_ptr<metrics_exposition> exposition,
   std::shared_ptr<spdlog::logger> logger)
     : exposition_(std::move(exposition)), registry_(exposition_->registry()),
-      logger_(std::move(logger)),
-      process_(std::make_shared<process_collector>()) {
+      logger_(std::move(logger)) {
   const auto& catalogue = metric_catalogue();
   families_.resize(catalogue.size());
   for (size_t i = 0; i < catalogue.size(); ++i) {

@@ -34,8 +34,6 @@ class logger;
 
 namespace csp::monitoring {
 
-class process_collector;
-
 /// Why a metric_entry was rejected; the `reason` label of
 /// metrics_update_errors_total.
 enum class update_error : std::uint8_t {
@@ -74,7 +72,8 @@ std::shared_ptr<prometheus::Registry> make_metrics_registry();
 
 /// Renders `registry` plus the process metrics in the Prometheus text
 /// exposition format (version 0.0.4) with prometheus-cpp's TextSerializer
-/// (what the metrics port's Exposer serves). Thread-safe. metrics_store's
+/// (what the metrics port served before metrics_exposition). Thread-safe.
+/// metrics_store's
 /// serialize() renders the same series several times faster; this one is
 /// the reference for its tests and benchmark.
 std::string serialize_metrics(const prometheus::Registry& registry);
@@ -122,11 +121,6 @@ public:
     return registry_;
   }
 
-  /// The collector of the process_* families (for an Exposer).
-  std::shared_ptr<process_collector> processes() const noexcept {
-    return process_;
-  }
-
   /// Number of cached series handles.
   size_t cached_series() const noexcept { return cache_.size(); }
 
@@ -153,7 +147,6 @@ private:
   std::shared_ptr<metrics_exposition> exposition_;
   std::shared_ptr<prometheus::Registry> registry_;
   std::shared_ptr<spdlog::logger> logger_;
-  std::shared_ptr<process_collector> process_;
   /// Families by catalogue index.
   std::vector<family_ref> families_;
   /// Series by key: name and label pairs as sent, length-prefixed.
