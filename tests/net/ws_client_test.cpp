@@ -98,6 +98,7 @@ struct fixture {
     cbs.on_read_end = [this] {
       std::lock_guard<std::mutex> guard{mtx};
       events += 'e';
+      cv.notify_all();
     };
     cbs.on_close = [this](const std::string& why) {
       std::lock_guard<std::mutex> guard{mtx};
@@ -239,7 +240,10 @@ CAF_TEST(the messages of one read are followed by one read end) {
   CAF_REQUIRE_EQUAL(wait_received(count, limit), count);
   CAF_REQUIRE(p->send("after"));
   CAF_REQUIRE_EQUAL(wait_received(count + 1, limit), count + 1u);
-  std::lock_guard<std::mutex> guard{mtx};
+  // on_message of "after" has run; its read's end follows right after.
+  std::unique_lock<std::mutex> guard{mtx};
+  CAF_REQUIRE(
+    cv.wait_for(guard, limit, [this] { return events.back() == 'e'; }));
   for (int i = 0; i < count; ++i)
     CAF_CHECK_EQUAL(received[static_cast<std::size_t>(i)], message(i, 100));
   // Never two read ends in a row, never one before the first message, and
