@@ -139,7 +139,8 @@ struct pg_writer_state {
   /// in the rejected file and counts as handled.
   bool try_write(const copy_batch& b) {
     auto table = std::string{storage::to_string(b.table)};
-    auto op = b.table == table_kind::trades ? "copy" : "upsert";
+    auto op
+      = storage::table_of(b.table) == table_kind::trades ? "copy" : "upsert";
     // The connection is busy for the duration of the write: the pool gauge
     // says so right away (a long write would otherwise hide it until the
     // next metrics tick).
@@ -228,6 +229,37 @@ struct pg_writer_state {
     settle_ignored(xs.size() - kept);
   }
 
+  /// Encodes the buffered trades: with their symbol ids (one COPY into
+  /// trades) when the ids are known or the database can be asked now, else
+  /// naming their instrument (the database looks the ids up when the batch
+  /// is written or replayed).
+  template <class Add>
+  void encode_trades(Add& add) {
+    bool ask
+      = !spool->has_pending() && messages::steady_clock_ms() >= retry_at_ms;
+    copy_batch* by_id = nullptr;
+    copy_batch* named = nullptr;
+    for (const auto& tb : mem->trades) {
+      auto id = store->known_symbol_id(tb.exchange, tb.symbol);
+      if (!id && ask) {
+        try {
+          id = store->symbol_id(tb.exchange, tb.symbol);
+        } catch (const storage::pg_error&) {
+          ask = false; // the write that follows reports the failure
+        }
+      }
+      if (id) {
+        if (by_id == nullptr)
+          by_id = &add(table_kind::trades_by_id);
+        storage::append_trades(*by_id, tb, *id);
+      } else {
+        if (named == nullptr)
+          named = &add(table_kind::trades);
+        storage::append_trades(*named, tb);
+      }
+    }
+  }
+
   /// Encodes and delivers everything buffered.
   void flush() {
     if (mem->rows == 0) {
@@ -235,6 +267,8 @@ struct pg_writer_state {
       return;
     }
     std::vector<copy_batch> batches;
+    // At most one batch per kind: references from add() stay valid.
+    batches.reserve(storage::table_kind_count);
     auto add = [&batches](table_kind t) -> copy_batch& {
       batches.emplace_back();
       batches.back().table = t;
@@ -260,11 +294,8 @@ struct pg_writer_state {
       for (const auto& r : mem->reports)
         storage::append_quality(cb, r);
     }
-    if (!mem->trades.empty()) {
-      auto& cb = add(table_kind::trades);
-      for (const auto& tb : mem->trades)
-        storage::append_trades(cb, tb);
-    }
+    if (!mem->trades.empty())
+      encode_trades(add);
     // Spooled batches go first, so the database sees every row in order.
     replay();
     for (const auto& b : batches) {

@@ -191,10 +191,11 @@ void bm_trade_archive(benchmark::State& state) {
     next_id += per_symbol;
     state.ResumeTiming();
     storage::copy_batch b;
-    b.table = storage::table_kind::trades;
+    b.table = storage::table_kind::trades_by_id;
     b.format = bench_format();
+    // As the writers do: the symbol ids are looked up once and kept.
     for (const auto& tb : batches)
-      storage::append_trades(b, tb);
+      storage::append_trades(b, tb, store().symbol_id(tb.exchange, tb.symbol));
     auto n = store().write(b);
     if (n != static_cast<std::size_t>(rows))
       state.SkipWithError("not every trade was archived");
@@ -202,7 +203,8 @@ void bm_trade_archive(benchmark::State& state) {
       state.PauseTiming();
       dump.save(b.table, [&](storage::copy_batch& out) {
         for (const auto& tb : batches)
-          storage::append_trades(out, tb);
+          storage::append_trades(
+            out, tb, store().symbol_id(tb.exchange, tb.symbol));
       });
       state.ResumeTiming();
     }

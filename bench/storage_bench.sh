@@ -37,7 +37,7 @@ copy_rate() { # table, file, columns[, copy options]
 }
 echo "== psql \\copy of the same rows"
 candle_cols="time, exchange, symbol, timeframe, open, high, low, close, volume, quote_volume, taker_buy_volume, taker_buy_quote_volume, trade_count, first_trade_id, last_trade_id, close_time, revision"
-trade_cols="time, exchange, symbol, trade_id, price, quantity, buyer_is_maker, event_time"
+trade_cols="time, exchange, symbol, trade_id, price, quantity, buyer_is_maker, event_time, symbol_id"
 copy_rate candles "$dump/candles.copy" "$candle_cols"
 copy_rate trades "$dump/trades.copy" "$trade_cols"
 if [ -f "$dump/candles.bin" ]; then

@@ -104,6 +104,13 @@ unix_socket_directories = '$sock'
 max_connections = 200
 shared_buffers = 256MB
 synchronous_commit = off
+# Write-heavy ingest: checkpoints every 15 minutes instead of every few
+# seconds of WAL (after each one, the first change of every page logs the
+# whole page), and those page images compressed.
+max_wal_size = 4GB
+checkpoint_timeout = 15min
+wal_compression = lz4
+wal_buffers = 64MB
 CONF
   fi
   if as_postgres "$pg_bin/pg_ctl" -D "$dir" status >/dev/null 2>&1; then

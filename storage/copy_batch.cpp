@@ -5,6 +5,8 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <optional>
+#include <stdexcept>
 #include <type_traits>
 #include <tuple>
 #include <unordered_map>
@@ -275,6 +277,7 @@ std::vector<T> keep_newest(std::vector<T> xs, Newer newer) {
 std::string_view to_string(table_kind x) noexcept {
   switch (x) {
     case table_kind::trades:
+    case table_kind::trades_by_id:
       return "trades";
     case table_kind::candles:
       return "candles";
@@ -293,6 +296,9 @@ std::string_view copy_columns(table_kind x) noexcept {
     case table_kind::trades:
       return "time, exchange, symbol, trade_id, price, quantity, "
              "buyer_is_maker, event_time";
+    case table_kind::trades_by_id:
+      return "time, exchange, symbol, trade_id, price, quantity, "
+             "buyer_is_maker, event_time, symbol_id";
     case table_kind::candles:
       return "time, exchange, symbol, timeframe, open, high, low, close, "
              "volume, quote_volume, taker_buy_volume, taker_buy_quote_volume, "
@@ -411,15 +417,26 @@ void append_binary_numeric(std::string& out, messages::int128 units) {
     put_be16(out, groups[i]);
 }
 
-void append_trades(copy_batch& out, const messages::trade_batch& batch) {
+namespace {
+
+/// The rows of both trade kinds: the named columns, then the id if any.
+void append_trade_rows(copy_batch& out, const messages::trade_batch& batch,
+  std::optional<std::int32_t> symbol_id) {
+  auto kind = symbol_id ? table_kind::trades_by_id : table_kind::trades;
+  if (out.row_count == 0)
+    out.table = kind;
+  else if (out.table != kind)
+    throw std::invalid_argument{"append_trades: a batch of "
+      + std::string{copy_columns(out.table)} + " rows"};
   with_format(out, [&](auto fmt) {
     constexpr auto F = decltype(fmt)::value;
-    // Up to ~80 bytes a row in either format, plus the names.
+    // Up to ~90 bytes a row in either format, plus the names.
     out.rows.reserve(out.rows.size()
       + batch.trades.size()
-        * (80 + batch.exchange.size() + batch.symbol.size()));
+        * (90 + batch.exchange.size() + batch.symbol.size()));
+    auto fields = static_cast<std::uint16_t>(symbol_id ? 9 : 8);
     for (const auto& t : batch.trades) {
-      row_writer<F> w{out.rows, 8};
+      row_writer<F> w{out.rows, fields};
       track_time(out, t.trade_time_ms);
       ++out.row_count;
       w.time(t.trade_time_ms);
@@ -433,8 +450,21 @@ void append_trades(copy_batch& out, const messages::trade_batch& batch) {
         w.time(t.event_time_ms);
       else
         w.null();
+      if (symbol_id)
+        w.int4(*symbol_id);
     }
   });
+}
+
+} // namespace
+
+void append_trades(copy_batch& out, const messages::trade_batch& batch) {
+  append_trade_rows(out, batch, std::nullopt);
+}
+
+void append_trades(
+  copy_batch& out, const messages::trade_batch& batch, std::int32_t symbol_id) {
+  append_trade_rows(out, batch, symbol_id);
 }
 
 void append_candle(copy_batch& out, const messages::bar& b) {

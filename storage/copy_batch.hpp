@@ -21,26 +21,44 @@
 
 namespace csp::storage {
 
-/// The tables a copy_batch can go to.
+/// What a copy_batch's rows are: the table they go to and, for trades,
+/// how they name their instrument. The numbers are stored in spool records.
 enum class table_kind : std::uint8_t {
+  /// Trades that name their instrument by exchange and symbol; the
+  /// database looks up its symbol id while storing them. Spool records
+  /// written before symbol ids are these, and so are batches a writer
+  /// encodes while it cannot ask the database for an id.
   trades = 0,
   candles = 1,
   indicators = 2,
   data_quality = 3,
   features = 4,
+  /// Trades that also carry the instrument's id (symbols.id), the writers'
+  /// path: one COPY straight into `trades`, whose primary key is
+  /// (symbol_id, trade_id, time).
+  trades_by_id = 5,
 };
 
-inline constexpr std::size_t table_kind_count = 5;
+/// Every table_kind value (spool records are checked against it).
+inline constexpr std::size_t table_kind_count = 6;
+
+/// Number of tables.
+inline constexpr std::size_t table_count = 5;
 
 /// Every table, in table_kind order (all are time series).
-inline constexpr std::array<table_kind, table_kind_count> all_tables{
+inline constexpr std::array<table_kind, table_count> all_tables{
   table_kind::trades, table_kind::candles, table_kind::indicators,
   table_kind::data_quality, table_kind::features};
 
-/// The table name, e.g. "candles".
+/// The table a kind's rows go to: trades for trades_by_id, else `x`.
+constexpr table_kind table_of(table_kind x) noexcept {
+  return x == table_kind::trades_by_id ? table_kind::trades : x;
+}
+
+/// The table name, e.g. "candles" (trades_by_id: "trades").
 std::string_view to_string(table_kind x) noexcept;
 
-/// Columns of a table in COPY order, comma-separated.
+/// Columns of a kind's rows in COPY order, comma-separated.
 std::string_view copy_columns(table_kind x) noexcept;
 
 /// How a copy_batch's rows are encoded.
@@ -74,8 +92,15 @@ struct copy_batch {
   }
 };
 
-/// Appends the trades of `batch` (time = trade time).
+/// Appends the trades of `batch` (time = trade time), naming the
+/// instrument (kind trades). Both trade appends set `out.table` when `out`
+/// is empty and throw std::invalid_argument when it holds the other kind.
 void append_trades(copy_batch& out, const messages::trade_batch& batch);
+
+/// Appends the trades of `batch` with the instrument's id `symbol_id`
+/// (symbols.id; kind trades_by_id).
+void append_trades(
+  copy_batch& out, const messages::trade_batch& batch, std::int32_t symbol_id);
 
 /// Appends one candle row (time = bar open time).
 void append_candle(copy_batch& out, const messages::bar& b);

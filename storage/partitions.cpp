@@ -35,7 +35,7 @@ bool parse_number(std::string_view s, int& out) {
 } // namespace
 
 bool daily_partitions(table_kind table) noexcept {
-  return table == table_kind::trades;
+  return table_of(table) == table_kind::trades;
 }
 
 partition_range partition_for(table_kind table, std::int64_t ms) {

@@ -45,7 +45,32 @@ double field_double(const pqxx::field& f) {
 }
 
 std::string stage_name(table_kind t) {
+  if (t == table_kind::trades)
+    return "stage_named_trades";
   return "stage_" + std::string{to_string(t)};
+}
+
+/// Creates the staging table of `t` on this connection (rows vanish at
+/// commit). Trades that name their instrument have no symbol_id column.
+std::string create_stage_sql(table_kind t) {
+  auto stage = stage_name(t);
+  auto table = std::string{to_string(t)};
+  if (t == table_kind::trades)
+    return "CREATE TEMP TABLE IF NOT EXISTS " + stage
+      + " ON COMMIT DELETE ROWS AS SELECT " + std::string{copy_columns(t)}
+    + " FROM " + table + " WITH NO DATA";
+  return "CREATE TEMP TABLE IF NOT EXISTS " + stage + " (LIKE " + table
+    + " INCLUDING DEFAULTS) ON COMMIT DELETE ROWS";
+}
+
+/// The key of symbol_ids_.
+std::string symbol_key(std::string_view exchange, std::string_view symbol) {
+  std::string key;
+  key.reserve(exchange.size() + symbol.size() + 1);
+  key.append(exchange);
+  key += '\t';
+  key.append(symbol);
+  return key;
 }
 
 /// The conflict clause of a per-bar value table (indicators, features):
@@ -62,6 +87,22 @@ std::string replace_values(const Names& names) {
     + ", updated_at = now()";
 }
 
+std::vector<std::string> column_list(table_kind t) {
+  std::vector<std::string> out;
+  std::string_view cols = copy_columns(t);
+  while (!cols.empty()) {
+    auto comma = cols.find(',');
+    auto name = cols.substr(0, comma);
+    while (!name.empty() && name.front() == ' ')
+      name.remove_prefix(1);
+    out.emplace_back(name);
+    if (comma == std::string_view::npos)
+      break;
+    cols.remove_prefix(comma + 1);
+  }
+  return out;
+}
+
 /// The upsert from the staging table into the real one.
 std::string upsert_sql(table_kind t) {
   auto cols = std::string{copy_columns(t)};
@@ -69,7 +110,18 @@ std::string upsert_sql(table_kind t) {
   auto head = "INSERT INTO " + table + " (" + cols + ") SELECT " + cols
     + " FROM " + stage_name(t) + " ON CONFLICT ";
   switch (t) {
-    case table_kind::trades:
+    case table_kind::trades: {
+      // Rows that name their instrument: the id comes from `symbols`
+      // (registered first, see write_upsert).
+      std::string named;
+      for (const auto& c : column_list(t))
+        named += "s." + c + ", ";
+      return "INSERT INTO trades (" + cols + ", symbol_id) SELECT " + named
+        + "y.id FROM " + stage_name(t)
+        + " s JOIN symbols y ON y.exchange = s.exchange AND y.symbol ="
+          " s.symbol ON CONFLICT DO NOTHING";
+    }
+    case table_kind::trades_by_id:
       return head + "DO NOTHING";
     case table_kind::candles:
       return head
@@ -103,22 +155,6 @@ std::string upsert_sql(table_kind t) {
           " recent_issues = EXCLUDED.recent_issues";
   }
   return {};
-}
-
-std::vector<std::string> column_list(table_kind t) {
-  std::vector<std::string> out;
-  std::string_view cols = copy_columns(t);
-  while (!cols.empty()) {
-    auto comma = cols.find(',');
-    auto name = cols.substr(0, comma);
-    while (!name.empty() && name.front() == ' ')
-      name.remove_prefix(1);
-    out.emplace_back(name);
-    if (comma == std::string_view::npos)
-      break;
-    cols.remove_prefix(comma + 1);
-  }
-  return out;
 }
 
 /// libpqxx 6 keeps the transaction's libpq connection to itself, except
@@ -364,7 +400,8 @@ std::size_t pg_store::write(const copy_batch& b) {
     return 0;
   return guarded([&] {
     if (mode_ == schema_mode::plain)
-      partitions_.ensure(conn_->conn, b.table, b.min_time_ms, b.max_time_ms);
+      partitions_.ensure(
+        conn_->conn, table_of(b.table), b.min_time_ms, b.max_time_ms);
     return write_direct_first(b);
   });
 }
@@ -374,12 +411,13 @@ std::size_t pg_store::write_upsert(const copy_batch& b) {
   auto idx = static_cast<std::size_t>(b.table);
   auto stage = stage_name(b.table);
   pqxx::work tx{h.conn};
-  if (!h.staged[idx]) {
-    tx.exec("CREATE TEMP TABLE IF NOT EXISTS " + stage + " (LIKE "
-      + std::string{to_string(b.table)}
-      + " INCLUDING DEFAULTS) ON COMMIT DELETE ROWS");
-  }
+  if (!h.staged[idx])
+    tx.exec(create_stage_sql(b.table));
   copy_rows(tx, stage, b.table, b);
+  if (b.table == table_kind::trades)
+    tx.exec("INSERT INTO symbols (exchange, symbol) SELECT DISTINCT exchange,"
+            " symbol FROM "
+      + stage + " ON CONFLICT (exchange, symbol) DO NOTHING");
   auto r = tx.exec(upsert_sql(b.table));
   tx.commit();
   h.staged[idx] = true;
@@ -392,7 +430,9 @@ std::size_t pg_store::write_direct_first(const copy_batch& b) {
   // batch touching stored rows (a revision, a replay after an
   // unacknowledged commit) violates the primary key and is redone through
   // the staging table and its upsert rules.
-  if (b.table == table_kind::data_quality)
+  // Rows that need the database's help first: quality reports (always an
+  // upsert) and trades that name their instrument (their id is looked up).
+  if (b.table == table_kind::data_quality || b.table == table_kind::trades)
     return write_upsert(b);
   try {
     pqxx::work tx{conn_->conn};
@@ -565,6 +605,39 @@ std::vector<symbol_row> pg_store::load_symbols() {
         row[1].as<std::string>(), row[2].as<std::string>()});
     return out;
   });
+}
+
+std::int32_t pg_store::symbol_id(
+  const std::string& exchange, const std::string& symbol) {
+  if (auto known = known_symbol_id(exchange, symbol))
+    return *known;
+  auto id = guarded([&] {
+    // The insert's snapshot cannot see a row another writer commits while
+    // it waits on the conflict: then the lookup runs again.
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      pqxx::work tx{conn_->conn};
+      auto r = tx.exec_params(
+        "WITH fresh AS (INSERT INTO symbols (exchange, symbol) VALUES ($1, $2)"
+        " ON CONFLICT (exchange, symbol) DO NOTHING RETURNING id)"
+        " SELECT id FROM fresh UNION ALL"
+        " SELECT id FROM symbols WHERE exchange = $1 AND symbol = $2",
+        exchange, symbol);
+      tx.commit();
+      if (!r.empty())
+        return r[0][0].as<std::int32_t>();
+    }
+    throw pg_error{"query", "no id for symbol " + exchange + ":" + symbol};
+  });
+  symbol_ids_.emplace(symbol_key(exchange, symbol), id);
+  return id;
+}
+
+std::optional<std::int32_t> pg_store::known_symbol_id(
+  std::string_view exchange, std::string_view symbol) const {
+  auto i = symbol_ids_.find(symbol_key(exchange, symbol));
+  if (i == symbol_ids_.end())
+    return std::nullopt;
+  return i->second;
 }
 
 std::optional<std::int64_t> pg_store::last_candle_time(

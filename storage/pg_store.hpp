@@ -12,6 +12,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <unordered_map>
 #include <string_view>
 #include <vector>
 
@@ -124,6 +125,17 @@ public:
   /// The active symbols, ordered by exchange and symbol.
   std::vector<symbol_row> load_symbols();
 
+  /// The id of (exchange, symbol) in `symbols` (the trades' key),
+  /// registering the symbol when it has no row yet. Ids never change, so
+  /// they are kept after the first lookup. Throws pg_error; a symbol the
+  /// table's checks refuse is a "constraint" error.
+  std::int32_t symbol_id(
+    const std::string& exchange, const std::string& symbol);
+
+  /// The id of (exchange, symbol) if an earlier symbol_id() returned it.
+  std::optional<std::int32_t> known_symbol_id(
+    std::string_view exchange, std::string_view symbol) const;
+
   /// The open time of the newest stored candle, or nullopt.
   std::optional<std::int64_t> last_candle_time(
     std::string_view exchange, std::string_view symbol, messages::timeframe tf);
@@ -158,6 +170,8 @@ private:
 
   pg_settings settings_;
   std::unique_ptr<connection_holder> conn_;
+  /// symbol_id() results by "exchange\tsymbol".
+  std::unordered_map<std::string, std::int32_t> symbol_ids_;
   schema_mode mode_ = schema_mode::plain;
   partition_manager partitions_;
 };

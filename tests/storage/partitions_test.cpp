@@ -76,8 +76,8 @@ CAF_TEST(partitions are created on demand and dropped after the retention) {
   db.scalar("SELECT 1"); // separate connection sees the DDL
   pqxx::work tx{c};
   tx.exec("INSERT INTO trades (time, exchange, symbol, trade_id, price,"
-          " quantity, buyer_is_maker) VALUES ('2025-02-01 00:00:00+00',"
-          " 'binance', 'BTCUSDT', 1, 1, 1, true)");
+          " quantity, buyer_is_maker, symbol_id) VALUES ('2025-02-01"
+          " 00:00:00+00', 'binance', 'BTCUSDT', 1, 1, 1, true, 1)");
   tx.commit();
   CAF_CHECK_EQUAL(db.scalar("SELECT tableoid::regclass::text FROM trades"),
     "trades_p2025_02_01");

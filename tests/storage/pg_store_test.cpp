@@ -5,6 +5,8 @@
 #include <cmath>
 #include <cstdlib>
 #include <limits>
+#include <stdexcept>
+#include <string_view>
 
 #include <pqxx/pqxx>
 
@@ -135,23 +137,53 @@ CAF_TEST(trades are archived once even when a batch repeats) {
     t.buyer_is_maker = i % 2 == 0;
     tb.trades.push_back(t);
   }
+  // The writers' path: the symbol's id (registered on first use), then
+  // one COPY.
+  CAF_CHECK(!store.known_symbol_id("binance", "BTCUSDT"));
+  auto id = store.symbol_id("binance", "BTCUSDT");
+  CAF_CHECK_EQUAL(store.known_symbol_id("binance", "BTCUSDT"), id);
+  CAF_CHECK_EQUAL(db.scalar("SELECT id FROM symbols WHERE exchange ="
+                            " 'binance' AND symbol = 'BTCUSDT'"),
+    std::to_string(id));
+  CAF_CHECK_EQUAL(store.symbol_id("binance", "ETHUSDT"), id + 1);
   copy_batch b;
-  b.table = table_kind::trades;
-  append_trades(b, tb);
+  append_trades(b, tb, id);
+  CAF_CHECK(b.table == table_kind::trades_by_id);
   CAF_CHECK_EQUAL(store.write(b), 100u);
   CAF_CHECK_EQUAL(
     db.scalar("SELECT count(DISTINCT tableoid) FROM trades"), "2");
-  // A replay that overlaps stored trades: only the new ones are added.
+  // A replay that overlaps stored trades, naming its instrument (as older
+  // spool records do): only the new ones are added, with the same id.
   trade_batch more = tb;
   trade extra = tb.trades.back();
   extra.id += 1;
   extra.trade_time_ms += 1;
   more.trades.push_back(extra);
   copy_batch b2;
-  b2.table = table_kind::trades;
   append_trades(b2, more);
+  CAF_CHECK(b2.table == table_kind::trades);
   CAF_CHECK_EQUAL(store.write(b2), 1u);
   CAF_CHECK_EQUAL(db.scalar("SELECT count(*) FROM trades"), "101");
+  CAF_CHECK_EQUAL(db.scalar("SELECT string_agg(DISTINCT symbol_id::text, ',')"
+                            " FROM trades"),
+    std::to_string(id));
+  // The same rows again by id: nothing changes.
+  copy_batch b3;
+  append_trades(b3, more, id);
+  CAF_CHECK_EQUAL(store.write(b3), 0u);
+  CAF_CHECK_EQUAL(db.scalar("SELECT count(*) FROM trades"), "101");
+  // Named rows of an instrument without a row in `symbols` register it.
+  trade_batch fresh{"binance", "SOLUSDT", {tb.trades.front()}};
+  copy_batch b4;
+  append_trades(b4, fresh);
+  CAF_CHECK_EQUAL(store.write(b4), 1u);
+  CAF_CHECK_EQUAL(db.scalar("SELECT t.symbol_id = s.id FROM trades t JOIN"
+                            " symbols s USING (exchange, symbol)"
+                            " WHERE t.symbol = 'SOLUSDT'"),
+    "t");
+  // A batch holds one kind of trade rows.
+  CAF_CHECK(
+    test::throws<std::invalid_argument>([&] { append_trades(b4, fresh, id); }));
   CAF_CHECK_EQUAL(db.scalar("SELECT price::text || ' ' || quantity::text || ' '"
                             " || buyer_is_maker || ' ' ||"
                             " (extract(epoch FROM event_time) * 1000)::bigint"
@@ -429,26 +461,31 @@ const char* const awkward_names[] = {"BTC\tUSDT", "back\\slash",
 CAF_TEST(binary rows store exactly what text rows store) {
   test::test_database db{"store_binary"};
   pg_store store{db.settings()};
-  // Trades: every awkward price against every time, names with escapes.
+  // Trades: every awkward price against every time, names with escapes
+  // (with made-up symbol ids: the symbols table would refuse such names).
   for (const auto& times : awkward_times)
-    write_both(store, table_kind::trades, [&](copy_batch& b, const char* ex) {
-      std::int64_t id = times[0];
-      for (const char* name : awkward_names) {
-        trade_batch tb{ex, name, {}};
-        for (auto units : awkward_units)
-          for (auto time : times) {
-            trade t;
-            t.id = id++;
-            t.price.units = units;
-            t.quantity.units = -units / 3;
-            t.trade_time_ms = time;
-            t.event_time_ms = id % 3 == 0 ? 0 : time + 1; // 0: NULL
-            t.buyer_is_maker = id % 2 == 0;
-            tb.trades.push_back(t);
-          }
-        append_trades(b, tb);
-      }
-    });
+    write_both(
+      store, table_kind::trades_by_id, [&](copy_batch& b, const char* ex) {
+        std::int64_t id = times[0];
+        // Ids per exchange: the key (symbol_id, trade_id, time) must tell
+        // the text rows from the binary ones.
+        std::int32_t symbol_id = std::string_view{ex} == "text" ? 0 : 100;
+        for (const char* name : awkward_names) {
+          trade_batch tb{ex, name, {}};
+          for (auto units : awkward_units)
+            for (auto time : times) {
+              trade t;
+              t.id = id++;
+              t.price.units = units;
+              t.quantity.units = -units / 3;
+              t.trade_time_ms = time;
+              t.event_time_ms = id % 3 == 0 ? 0 : time + 1; // 0: NULL
+              t.buyer_is_maker = id % 2 == 0;
+              tb.trades.push_back(t);
+            }
+          append_trades(b, tb, ++symbol_id);
+        }
+      });
   check_same_rows(db, "trades");
   // Values checked against the server's own reading of their text.
   CAF_CHECK_EQUAL(db.scalar("SELECT string_agg(DISTINCT price::text, ' '"

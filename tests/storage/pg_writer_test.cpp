@@ -261,8 +261,13 @@ CAF_TEST(everything the pipeline sends is stored once) {
         want.push_back(b);
     CAF_CHECK_EQUAL(store.load_candles(q), want);
   }
-  // Ids 1..50 and 40..59: 59 distinct trades per symbol.
+  // Ids 1..50 and 40..59: 59 distinct trades per symbol, each with its
+  // symbol's id (three instruments, three ids).
   CAF_CHECK_EQUAL(db.scalar("SELECT count(*) FROM trades"), "177");
+  CAF_CHECK_EQUAL(db.scalar("SELECT count(DISTINCT symbol_id) FROM trades t"
+                            " JOIN symbols s ON s.id = t.symbol_id AND"
+                            " s.exchange = t.exchange AND s.symbol = t.symbol"),
+    "3");
   CAF_CHECK_EQUAL(db.scalar("SELECT count(*) FROM indicators WHERE rsi_14 ="
                             " 55.5 AND sma_20 IS NULL"),
     "3");
@@ -322,6 +327,12 @@ CAF_TEST(a database outage spools and replays without losing a row) {
   q.symbol = "BTCUSDT";
   CAF_CHECK_EQUAL(store.load_candles(q), bars);
   CAF_CHECK_EQUAL(db.scalar("SELECT count(*) FROM trades"), "100");
+  // Encoded while the writer could not learn the symbol's id: stored with
+  // the id the database looked up.
+  CAF_CHECK_EQUAL(db.scalar("SELECT count(*) FROM trades t JOIN symbols s"
+                            " ON s.id = t.symbol_id AND s.exchange ="
+                            " t.exchange AND s.symbol = t.symbol"),
+    "100");
   CAF_CHECK_EQUAL(
     db.scalar("SELECT count(*) FROM features WHERE range_pct = 0.25"), "1");
   stop(storage);

@@ -52,11 +52,13 @@ CAF_TEST(batches come back in order and byte for byte) {
   auto a = make_batch(table_kind::candles, 3, 1);
   auto b = make_batch(table_kind::trades, 1000, 2);
   auto c = make_batch(table_kind::data_quality, 1, 3);
+  auto d = make_batch(table_kind::trades_by_id, 2, 4);
   s.append(a);
   s.append(b);
   s.append(c);
-  CAF_CHECK_EQUAL(s.pending(), 3u);
-  CAF_CHECK_EQUAL(s.pending_rows(), 1004u);
+  s.append(d);
+  CAF_CHECK_EQUAL(s.pending(), 4u);
+  CAF_CHECK_EQUAL(s.pending_rows(), 1006u);
   CAF_CHECK(s.front() == a);
   CAF_CHECK(s.front() == a); // front does not consume
   s.pop();
@@ -64,6 +66,8 @@ CAF_TEST(batches come back in order and byte for byte) {
   s.pop();
   CAF_CHECK_EQUAL(s.pending_rows(), 1u);
   CAF_CHECK(s.front() == c);
+  s.pop();
+  CAF_CHECK(s.front() == d); // trades with symbol ids keep their kind
   s.pop();
   CAF_CHECK(!s.has_pending());
   CAF_CHECK_EQUAL(file_size(), 8); // truncated to the header
