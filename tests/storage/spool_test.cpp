@@ -64,7 +64,7 @@ CAF_TEST(batches come back in order and byte for byte) {
   s.pop();
   CAF_CHECK(s.front() == b);
   s.pop();
-  CAF_CHECK_EQUAL(s.pending_rows(), 1u);
+  CAF_CHECK_EQUAL(s.pending_rows(), 3u);
   CAF_CHECK(s.front() == c);
   s.pop();
   CAF_CHECK(s.front() == d); // trades with symbol ids keep their kind
