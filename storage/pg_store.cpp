@@ -338,6 +338,10 @@ void pg_store::connect() {
     auto holder = std::make_unique<connection_holder>(settings_.conninfo());
     pqxx::nontransaction tx{holder->conn};
     tx.exec("SET statement_timeout = '60s'");
+    // A batch counts as stored (its spool record or buffer is let go) when
+    // its commit returns, so the commit must wait for its WAL to be flushed
+    // whatever the server's default.
+    tx.exec("SET synchronous_commit = on");
     tx.exec("SET TIME ZONE 'UTC'");
     auto r = tx.exec(
       "SELECT mode FROM schema_migrations ORDER BY version DESC LIMIT 1");
