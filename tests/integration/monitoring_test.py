@@ -227,7 +227,17 @@ def main():
     ok(f"node serving on 127.0.0.1:{api}")
 
     # The monitoring stack, through the project's own script.
-    base = 20000 + os.getpid() % 20000
+    # Below the kernel's ephemeral range: a port in it can be taken at any
+    # moment as the local end of an outgoing connection, and pick_port only
+    # sees listeners.
+    low = 32768
+    try:
+        low = int(Path("/proc/sys/net/ipv4/ip_local_port_range")
+                  .read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        pass
+    span = max(low - 100 - 10000, 1000)
+    base = 10000 + os.getpid() % span
     mon_env = dict(env, DB_NAME=db_name, REDIS_URL=redis_url,
                    CSP_API_PORT=api, CSP_MON_DIR=str(work / "mon"),
                    CSP_MON_RULES_DIR=str(rules_dir),

@@ -6,6 +6,17 @@
 # Sets PG_CLUSTER_DIR and PG_CLUSTER_PORT.
 pg_bin=/usr/lib/postgresql/15/bin
 
+# A random port for a test's server, below the kernel's ephemeral range:
+# a port in that range can be taken at any moment as the local end of some
+# outgoing connection (a benchmark's thousands of clients), and a server
+# restarted on it later would fail to bind.
+test_listen_port() {
+  local low=32768 high
+  read -r low high </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || true
+  local top=$(( low > 12000 ? low - 100 : 12000 ))
+  echo $(( 10000 + RANDOM % (top - 10000) ))
+}
+
 pg_cluster_init() {
   PG_CLUSTER_DIR=$1
   mkdir -p "$PG_CLUSTER_DIR"
@@ -16,7 +27,7 @@ pg_cluster_init() {
     --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null || return 1
   # A free loopback port: nothing answers there now.
   for _ in $(seq 1 50); do
-    PG_CLUSTER_PORT=$(( 20000 + RANDOM % 30000 ))
+    PG_CLUSTER_PORT=$(test_listen_port)
     "$pg_bin/pg_isready" -q -h 127.0.0.1 -p "$PG_CLUSTER_PORT" -t 1 || break
   done
   cat >>"$PG_CLUSTER_DIR/postgresql.conf" <<CONF

@@ -45,7 +45,7 @@ createdb -h 127.0.0.1 -p "$PG_CLUSTER_PORT" -U postgres csp_it
 export DB_HOST=127.0.0.1 DB_PORT=$PG_CLUSTER_PORT DB_NAME=csp_it DB_USER=postgres
 unset DB_PASSWORD
 for _ in $(seq 1 50); do
-  redis_port=$(( 20000 + RANDOM % 30000 ))
+  redis_port=$(test_listen_port)
   redis-cli -p "$redis_port" ping >/dev/null 2>&1 || break
 done
 redis_start || { echo "FAIL: Redis did not start"; exit 1; }

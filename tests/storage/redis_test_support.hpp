@@ -8,6 +8,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -64,20 +65,40 @@ inline void delete_prefix(storage::redis_client& c, const std::string& prefix) {
   } while (cursor != "0");
 }
 
-/// A loopback TCP port nobody listens on (bound, then released).
+/// A loopback port nothing listens on now, below the kernel's ephemeral
+/// range: a port in that range can be taken at any moment as the local end
+/// of some outgoing connection, and a server restarted on it (the outage
+/// tests stop and start theirs) would then fail to bind.
 inline std::uint16_t free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  // NOLINTNEXTLINE
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  socklen_t len = sizeof(addr);
-  // NOLINTNEXTLINE
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
+  unsigned low = 32768;
+  if (std::FILE* f
+    = std::fopen("/proc/sys/net/ipv4/ip_local_port_range", "r")) {
+    if (std::fscanf(f, "%u", &low) != 1) // NOLINT(cert-err34-c)
+      low = 32768;
+    std::fclose(f);
+  }
+  unsigned top = low > 12'000 ? low - 100 : 12'000;
+  thread_local std::uint64_t seed
+    = static_cast<std::uint64_t>(::getpid()) * 0x9e37'79b9'7f4a'7c15ULL
+    ^ static_cast<std::uint64_t>(
+      std::chrono::steady_clock::now().time_since_epoch().count());
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    seed = seed * 6'364'136'223'846'793'005ULL + 1'442'695'040'888'963'407ULL;
+    auto port
+      = static_cast<std::uint16_t>(10'000 + (seed >> 33) % (top - 10'000));
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(port);
+    // NOLINTNEXTLINE
+    bool bound
+      = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+    ::close(fd);
+    if (bound)
+      return port;
+  }
+  throw std::runtime_error{"no free loopback port below the ephemeral range"};
 }
 
 /// Options for a server on 127.0.0.1:`port`.
