@@ -172,6 +172,17 @@ void raise_fd_limit(std::size_t n) {
   }
 }
 
+/// User plus system CPU time of this process so far, in seconds.
+double process_cpu_s() {
+  rusage u{};
+  if (getrusage(RUSAGE_SELF, &u) != 0)
+    return 0.0;
+  auto secs = [](const timeval& t) {
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
+  };
+  return secs(u.ru_utime) + secs(u.ru_stime);
+}
+
 /// The integer after `"key":` in `msg` (first occurrence).
 std::optional<std::int64_t> int_field(
   std::string_view msg, std::string_view quoted_key) {
@@ -591,9 +602,11 @@ int main(int argc, char** argv) {
 
   // Measurement phase.
   auto measure_start_ns = st.now_ns();
+  auto cpu_start_s = process_cpu_s();
   st.measuring.store(true);
   std::this_thread::sleep_for(std::chrono::seconds{opts.duration_s});
   st.measuring.store(false);
+  auto cpu_measured_s = process_cpu_s() - cpu_start_s;
   auto measure_end_ns = st.now_ns();
   st.stopping.store(true);
   for (auto& l : lanes) {
@@ -693,6 +706,9 @@ int main(int argc, char** argv) {
   std::printf("bar updates: %zu receipts of %zu distinct updates; %zu "
               "reached all %zu clients\n",
     all.size(), updates.size(), complete, live);
+  std::printf("client CPU while measuring: %.2f s, %.2f us per receipt\n",
+    cpu_measured_s,
+    all.empty() ? 0.0 : cpu_measured_s * 1e6 / static_cast<double>(all.size()));
   print_dist("spread last-first receipt, closed bars", spread_closed, "ms");
   print_dist("spread last-first receipt, forming bars", spread_forming, "ms");
   print_dist("receipt - first receipt, closed bars", delay_closed, "ms");
