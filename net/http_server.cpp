@@ -290,40 +290,49 @@ private:
     do_read();
   }
 
-  /// Writes every waiting message (up to max_batch) as one gathered write.
+  /// Writes every waiting message (up to max_batch) as one gathered write,
+  /// batch after batch while the socket takes them at once.
   void do_write() {
-    // A close frame from the peer ends the data (Beast answers it).
-    if (!ws_.is_open())
-      return;
-    writing_ = true;
-    auto n = std::min(queue_.size(), max_batch);
-    in_flight_.clear();
-    headers_.clear();
-    buffers_.clear();
-    headers_.reserve(n);
-    buffers_.reserve(2 * n);
-    for (std::size_t i = 0; i < n; ++i) {
-      in_flight_.push_back(std::move(queue_.front()));
-      queue_.pop_front();
-      const auto& text = *in_flight_.back();
-      headers_.push_back(detail::encode_text_header(text.size()));
-      buffers_.push_back(headers_.back().buffer());
-      buffers_.emplace_back(text.data(), text.size());
-    }
-    ws_.next_layer().async_write_frames(
-      buffers_, [self = shared_from_this()](error_code ec, std::size_t) {
-        self->on_write(ec);
-      });
+    error_code ec;
+    do {
+      // A close frame from the peer ends the data (Beast answers it).
+      if (!ws_.is_open())
+        return;
+      writing_ = true;
+      auto n = std::min(queue_.size(), max_batch);
+      in_flight_.clear();
+      headers_.clear();
+      buffers_.clear();
+      headers_.reserve(n);
+      buffers_.reserve(2 * n);
+      for (std::size_t i = 0; i < n; ++i) {
+        in_flight_.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+        const auto& text = *in_flight_.back();
+        headers_.push_back(detail::encode_text_header(text.size()));
+        buffers_.push_back(headers_.back().buffer());
+        buffers_.emplace_back(text.data(), text.size());
+      }
+      auto written = ws_.next_layer().write_frames(
+        buffers_, ec, [self = shared_from_this()](error_code e, std::size_t) {
+          if (self->after_write(e))
+            self->do_write();
+        });
+      if (!written)
+        return; // after_write runs when the rest is written
+    } while (after_write(ec));
   }
 
-  void on_write(error_code ec) {
+  /// The batch in flight is written (or failed); returns whether the next
+  /// one should be written now.
+  bool after_write(error_code ec) {
     writing_ = false;
     auto written = in_flight_.size();
     in_flight_.clear();
     publish_queued();
     if (ec) {
       finish("write_failed: " + ec.message());
-      return;
+      return false;
     }
     unreported_ += written;
     if (unreported_ >= credit_step_ && handlers_.on_sent) {
@@ -332,10 +341,9 @@ private:
     }
     if (close_requested_) {
       start_close();
-      return;
+      return false;
     }
-    if (!queue_.empty())
-      do_write();
+    return !queue_.empty();
   }
 
   /// Makes the queue length visible to ws_peer::queued().

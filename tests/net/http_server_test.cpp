@@ -620,6 +620,28 @@ CAF_TEST(batched messages arrive whole and in order) {
   CAF_CHECK(!ec);
 }
 
+CAF_TEST(messages sent one by one arrive in order around a partial write) {
+  boost::system::error_code ec;
+  ws_client_sync c{port, "/ws", ec};
+  CAF_REQUIRE(!ec);
+  c.ws.read_message_max(1U << 20);
+  auto p = wait_peer();
+  CAF_REQUIRE(p != nullptr);
+  // Each send is its own write: the small ones go out at once while the
+  // socket has room; the 900 KB ones outgrow the loopback buffer (the
+  // client reads only after all were sent), so the rest of each is
+  // written later and what follows must wait behind it.
+  std::vector<text_ptr> expected;
+  for (std::size_t i = 0; i < 60; ++i) {
+    expected.push_back(numbered(i, i % 20 == 10 ? 900'000 : 40));
+    CAF_CHECK(p->send(expected.back()));
+  }
+  CAF_CHECK_EQUAL(read_in_order(c, expected, ec), expected.size());
+  CAF_CHECK(!ec);
+  // Half the queue limit (32) written at least once: reported.
+  CAF_CHECK_GREATER_OR_EQUAL(wait_reported(32), 32U);
+}
+
 CAF_TEST(pongs wait for a gathered write and never split its frames) {
   boost::system::error_code ec;
   ws_client_sync c{port, "/ws", ec};
