@@ -22,6 +22,7 @@
 #include "messages/type_ids.hpp"
 #include "monitoring/logging.hpp"
 #include "monitoring/metrics_batch.hpp"
+#include "net/http_server.hpp"
 
 namespace csp::api {
 
@@ -125,8 +126,10 @@ ws_stream key_of(const bar& b) {
 }
 
 /// Hands a connection's due messages to its socket queue, as many as its
-/// credit allows, in one send (one post to the connection's thread).
-void drain(broadcaster_state& st, std::uint64_t id) {
+/// credit allows: into `fan` when given (one post per server thread for
+/// every connection of a round), else in one send of its own.
+void drain(
+  broadcaster_state& st, std::uint64_t id, net::ws_fanout* fan = nullptr) {
   auto i = st.conns.find(id);
   if (i == st.conns.end()) {
     st.backlog.erase(id);
@@ -137,7 +140,10 @@ void drain(broadcaster_state& st, std::uint64_t id) {
     auto msgs = c.box.take(c.credit, st.now()); // shared, not copied
     if (!msgs.empty()) {
       c.credit -= msgs.size();
-      c.peer->send(std::move(msgs));
+      if (fan != nullptr)
+        fan->add(c.peer, std::move(msgs));
+      else
+        c.peer->send(std::move(msgs));
     }
   }
   if (c.box.pending() > 0)
@@ -249,8 +255,10 @@ void emit(broadcaster_state& st, const bar& b, const indicator_snapshot* ind) {
   st.count_sent(b.symbol, sent);
   for (auto id : slow)
     drop_slow(st, id);
+  net::ws_fanout fan;
   for (auto id : touched)
-    drain(st, id);
+    drain(st, id, &fan);
+  fan.send();
 }
 
 /// Records a bar in the stream's memory.
@@ -588,8 +596,10 @@ caf::behavior broadcaster(
       release_waiting(st, st.opts.flush_ms);
       auto pending
         = std::vector<std::uint64_t>(st.backlog.begin(), st.backlog.end());
+      net::ws_fanout fan;
       for (auto id : pending)
-        drain(st, id);
+        drain(st, id, &fan);
+      fan.send();
       if (++st.ticks * st.opts.flush_ms >= 1000) {
         st.ticks = 0;
         if (!st.batch.empty() && st.opts.metrics)

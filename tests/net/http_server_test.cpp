@@ -677,6 +677,86 @@ CAF_TEST(pongs wait for a gathered write and never split its frames) {
 
 CAF_TEST_FIXTURE_SCOPE_END()
 
+namespace {
+
+/// A server whose WebSocket connections are spread over two threads; it
+/// keeps every peer, in the order the clients connected.
+struct ws_many_fixture {
+  std::mutex mtx;
+  std::vector<std::shared_ptr<ws_peer>> peers;
+  std::unique_ptr<http_server> srv;
+  std::uint16_t port = 0;
+
+  ws_many_fixture() {
+    auto o = small_options();
+    o.ws_threads = 2;
+    o.ws_queue_limit = 256;
+    server_handlers h;
+    h.on_upgrade
+      = [this](const server_request&, const std::shared_ptr<ws_peer>& p,
+          ws_handlers&) -> std::optional<server_response> {
+      std::lock_guard<std::mutex> guard{mtx};
+      peers.push_back(p);
+      return std::nullopt;
+    };
+    srv = std::make_unique<http_server>(o, std::move(h));
+    CAF_REQUIRE_EQUAL(srv->start(), "");
+    port = srv->port();
+  }
+
+  ~ws_many_fixture() { srv->stop(); }
+};
+
+} // namespace
+
+CAF_TEST_FIXTURE_SCOPE(ws_fanout_tests, ws_many_fixture)
+
+CAF_TEST(a fan - out reaches every connection in order with single sends) {
+  constexpr std::size_t clients = 5;
+  constexpr std::size_t rounds = 20;
+  std::vector<std::unique_ptr<ws_client_sync>> cs;
+  boost::system::error_code ec;
+  for (std::size_t k = 0; k < clients; ++k) {
+    // The handshake answer follows on_upgrade: the peer is known now.
+    cs.push_back(std::make_unique<ws_client_sync>(port, "/ws", ec));
+    CAF_REQUIRE(!ec);
+    cs.back()->ws.read_message_max(1U << 20);
+  }
+  std::vector<std::shared_ptr<ws_peer>> ps;
+  {
+    std::lock_guard<std::mutex> guard{mtx};
+    ps = peers;
+  }
+  CAF_REQUIRE_EQUAL(ps.size(), clients);
+  // Per round and client: one message through a fan-out, one single send,
+  // one more through a fan-out; the client must read them in that order.
+  // Messages differ per client (the number says which client it is for).
+  std::vector<std::vector<text_ptr>> expected(clients);
+  auto next = [&](std::size_t k, std::size_t size) {
+    auto t = numbered(k * 1000 + expected[k].size(), size);
+    expected[k].push_back(t);
+    return t;
+  };
+  ws_fanout fan;
+  for (std::size_t r = 0; r < rounds; ++r) {
+    for (std::size_t k = 0; k < clients; ++k)
+      fan.add(ps[k], {next(k, 10 + r)});
+    fan.send();
+    CAF_CHECK(fan.empty());
+    for (std::size_t k = 0; k < clients; ++k)
+      CAF_CHECK(ps[k]->send(next(k, 3000 * r)));
+    for (std::size_t k = 0; k < clients; ++k)
+      fan.add(ps[k], {next(k, 7), next(k, 1)});
+    fan.send();
+  }
+  for (std::size_t k = 0; k < clients; ++k) {
+    CAF_CHECK_EQUAL(read_in_order(*cs[k], expected[k], ec), expected[k].size());
+    CAF_CHECK(!ec);
+  }
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()
+
 CAF_TEST(binding a busy port reports an error) {
   http_server a{server_options{}, server_handlers{}};
   CAF_REQUIRE_EQUAL(a.start(), "");
