@@ -58,6 +58,8 @@ struct connection {
   std::size_t credit;
   std::map<ws_stream, subscription> subs;
   std::uint64_t next_sub = 1;
+  /// Whether the connection is in the broadcaster's backlog.
+  bool in_backlog = false;
   /// The dialect of the last message understood (the answer's dialect for
   /// one that cannot tell).
   ws_dialect dialect = ws_dialect::native;
@@ -125,17 +127,12 @@ ws_stream key_of(const bar& b) {
   return ws_stream{b.symbol, b.tf};
 }
 
-/// Hands a connection's due messages to its socket queue, as many as its
-/// credit allows: into `fan` when given (one post per server thread for
-/// every connection of a round), else in one send of its own.
+/// Hands the due messages of connection `id` (`c`) to its socket queue,
+/// as many as its credit allows: into `fan` when given (one post per
+/// server thread for every connection of a round), else in one send of
+/// its own.
 void drain(
-  broadcaster_state& st, std::uint64_t id, net::ws_fanout* fan = nullptr) {
-  auto i = st.conns.find(id);
-  if (i == st.conns.end()) {
-    st.backlog.erase(id);
-    return;
-  }
-  auto& c = i->second;
+  broadcaster_state& st, std::uint64_t id, connection& c, net::ws_fanout* fan) {
   if (c.credit > 0) {
     auto msgs = c.box.take(c.credit, st.now()); // shared, not copied
     if (!msgs.empty()) {
@@ -146,10 +143,25 @@ void drain(
         c.peer->send(std::move(msgs));
     }
   }
-  if (c.box.pending() > 0)
-    st.backlog.insert(id);
-  else
+  auto waiting = c.box.pending() > 0;
+  if (waiting != c.in_backlog) {
+    if (waiting)
+      st.backlog.insert(id);
+    else
+      st.backlog.erase(id);
+    c.in_backlog = waiting;
+  }
+}
+
+/// The same for connection `id`, if it is still there.
+void drain(
+  broadcaster_state& st, std::uint64_t id, net::ws_fanout* fan = nullptr) {
+  auto i = st.conns.find(id);
+  if (i == st.conns.end()) {
     st.backlog.erase(id);
+    return;
+  }
+  drain(st, id, i->second, fan);
 }
 
 /// Forgets a connection and its subscriptions.
@@ -210,7 +222,9 @@ void emit(broadcaster_state& st, const bar& b, const indicator_snapshot* ind) {
   auto now = st.now();
   double sent = 0;
   std::vector<std::uint64_t> slow;
-  std::vector<std::uint64_t> touched;
+  // drop_slow erases none of these, and an unordered_map keeps the
+  // elements it does not erase in place.
+  std::vector<std::pair<std::uint64_t, connection*>> touched;
   touched.reserve(s->second.subscribers.size());
   for (auto id : s->second.subscribers) {
     auto ci = st.conns.find(id);
@@ -250,14 +264,14 @@ void emit(broadcaster_state& st, const bar& b, const indicator_snapshot* ind) {
       auto lost = c.box.conflated() + c.box.dropped_stale() - replaced;
       sent += 1.0 - static_cast<double>(lost);
     }
-    touched.push_back(id);
+    touched.emplace_back(id, &c);
   }
   st.count_sent(b.symbol, sent);
   for (auto id : slow)
     drop_slow(st, id);
   net::ws_fanout fan;
-  for (auto id : touched)
-    drain(st, id, &fan);
+  for (auto [id, c] : touched)
+    drain(st, id, *c, &fan);
   fan.send();
 }
 
