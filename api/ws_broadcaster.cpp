@@ -127,6 +127,10 @@ ws_stream key_of(const bar& b) {
   return ws_stream{b.symbol, b.tf};
 }
 
+/// Connections handed over together: the server's threads start writing
+/// the first of a large fan-out while the broadcaster drains the rest.
+constexpr std::size_t fanout_chunk = 1024;
+
 /// Hands the due messages of connection `id` (`c`) to its socket queue,
 /// as many as its credit allows: into `fan` when given (one post per
 /// server thread for every connection of a round), else in one send of
@@ -270,8 +274,11 @@ void emit(broadcaster_state& st, const bar& b, const indicator_snapshot* ind) {
   for (auto id : slow)
     drop_slow(st, id);
   net::ws_fanout fan;
-  for (auto [id, c] : touched)
+  for (auto [id, c] : touched) {
     drain(st, id, *c, &fan);
+    if (fan.size() >= fanout_chunk)
+      fan.send();
+  }
   fan.send();
 }
 
@@ -611,8 +618,11 @@ caf::behavior broadcaster(
       auto pending
         = std::vector<std::uint64_t>(st.backlog.begin(), st.backlog.end());
       net::ws_fanout fan;
-      for (auto id : pending)
+      for (auto id : pending) {
         drain(st, id, &fan);
+        if (fan.size() >= fanout_chunk)
+          fan.send();
+      }
       fan.send();
       if (++st.ticks * st.opts.flush_ms >= 1000) {
         st.ticks = 0;

@@ -148,6 +148,9 @@ public:
 
   bool empty() const noexcept { return entries_.empty(); }
 
+  /// Connections added since the last send().
+  std::size_t size() const noexcept { return entries_.size(); }
+
 private:
   using entry = std::pair<std::shared_ptr<ws_peer::impl>,
     std::vector<std::shared_ptr<const std::string>>>;
