@@ -793,6 +793,7 @@ caf::behavior api(api_actor* self, api_options opts) {
   so.bind = a.bind;
   so.port = a.port;
   so.threads = static_cast<std::size_t>(a.threads);
+  so.ws_threads = static_cast<std::size_t>(a.ws_threads);
   so.max_body_bytes = static_cast<std::size_t>(a.max_body_bytes);
   so.max_header_bytes = static_cast<std::size_t>(a.max_header_bytes);
   so.read_timeout = std::chrono::milliseconds{a.read_timeout_ms};

@@ -22,6 +22,7 @@
 #include "messages/type_ids.hpp"
 #include "monitoring/logging.hpp"
 #include "monitoring/metrics_batch.hpp"
+#include "net/http_server.hpp"
 
 namespace csp::api {
 
@@ -57,6 +58,8 @@ struct connection {
   std::size_t credit;
   std::map<ws_stream, subscription> subs;
   std::uint64_t next_sub = 1;
+  /// Whether the connection is in the broadcaster's backlog.
+  bool in_backlog = false;
   /// The dialect of the last message understood (the answer's dialect for
   /// one that cannot tell).
   ws_dialect dialect = ws_dialect::native;
@@ -124,26 +127,45 @@ ws_stream key_of(const bar& b) {
   return ws_stream{b.symbol, b.tf};
 }
 
-/// Hands a connection's due messages to its socket queue, as many as its
-/// credit allows, in one send (one post to the connection's thread).
-void drain(broadcaster_state& st, std::uint64_t id) {
+/// Connections handed over together: the server's threads start writing
+/// the first of a large fan-out while the broadcaster drains the rest.
+constexpr std::size_t fanout_chunk = 1024;
+
+/// Hands the due messages of connection `id` (`c`) to its socket queue,
+/// as many as its credit allows: into `fan` when given (one post per
+/// server thread for every connection of a round), else in one send of
+/// its own.
+void drain(
+  broadcaster_state& st, std::uint64_t id, connection& c, net::ws_fanout* fan) {
+  if (c.credit > 0) {
+    auto msgs = c.box.take(c.credit, st.now()); // shared, not copied
+    if (!msgs.empty()) {
+      c.credit -= msgs.size();
+      if (fan != nullptr)
+        fan->add(c.peer, std::move(msgs));
+      else
+        c.peer->send(std::move(msgs));
+    }
+  }
+  auto waiting = c.box.pending() > 0;
+  if (waiting != c.in_backlog) {
+    if (waiting)
+      st.backlog.insert(id);
+    else
+      st.backlog.erase(id);
+    c.in_backlog = waiting;
+  }
+}
+
+/// The same for connection `id`, if it is still there.
+void drain(
+  broadcaster_state& st, std::uint64_t id, net::ws_fanout* fan = nullptr) {
   auto i = st.conns.find(id);
   if (i == st.conns.end()) {
     st.backlog.erase(id);
     return;
   }
-  auto& c = i->second;
-  if (c.credit > 0) {
-    auto msgs = c.box.take(c.credit, st.now()); // shared, not copied
-    if (!msgs.empty()) {
-      c.credit -= msgs.size();
-      c.peer->send(std::move(msgs));
-    }
-  }
-  if (c.box.pending() > 0)
-    st.backlog.insert(id);
-  else
-    st.backlog.erase(id);
+  drain(st, id, i->second, fan);
 }
 
 /// Forgets a connection and its subscriptions.
@@ -204,7 +226,9 @@ void emit(broadcaster_state& st, const bar& b, const indicator_snapshot* ind) {
   auto now = st.now();
   double sent = 0;
   std::vector<std::uint64_t> slow;
-  std::vector<std::uint64_t> touched;
+  // drop_slow erases none of these, and an unordered_map keeps the
+  // elements it does not erase in place.
+  std::vector<std::pair<std::uint64_t, connection*>> touched;
   touched.reserve(s->second.subscribers.size());
   for (auto id : s->second.subscribers) {
     auto ci = st.conns.find(id);
@@ -244,13 +268,18 @@ void emit(broadcaster_state& st, const bar& b, const indicator_snapshot* ind) {
       auto lost = c.box.conflated() + c.box.dropped_stale() - replaced;
       sent += 1.0 - static_cast<double>(lost);
     }
-    touched.push_back(id);
+    touched.emplace_back(id, &c);
   }
   st.count_sent(b.symbol, sent);
   for (auto id : slow)
     drop_slow(st, id);
-  for (auto id : touched)
-    drain(st, id);
+  net::ws_fanout fan;
+  for (auto [id, c] : touched) {
+    drain(st, id, *c, &fan);
+    if (fan.size() >= fanout_chunk)
+      fan.send();
+  }
+  fan.send();
 }
 
 /// Records a bar in the stream's memory.
@@ -588,8 +617,13 @@ caf::behavior broadcaster(
       release_waiting(st, st.opts.flush_ms);
       auto pending
         = std::vector<std::uint64_t>(st.backlog.begin(), st.backlog.end());
-      for (auto id : pending)
-        drain(st, id);
+      net::ws_fanout fan;
+      for (auto id : pending) {
+        drain(st, id, &fan);
+        if (fan.size() >= fanout_chunk)
+          fan.send();
+      }
+      fan.send();
       if (++st.ticks * st.opts.flush_ms >= 1000) {
         st.ticks = 0;
         if (!st.batch.empty() && st.opts.metrics)

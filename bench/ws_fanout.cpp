@@ -14,6 +14,14 @@
 // Closed bars must reach every client, in the same order; clients that
 // disconnect or miss one are counted.
 //
+// The clients cost as little CPU as possible, since they share the machine
+// with the node they measure: non-blocking sockets on one epoll set per
+// thread, the opening handshake written by hand (its Sec-WebSocket-Accept
+// checked), one read() per ready socket whose frames net::ws_frame_decoder
+// splits, and only the fields the statistics need taken from each message
+// by a targeted scan of the node's own output (no JSON parse). Pings are
+// answered; a close frame or a protocol error ends the client.
+//
 // Usage: csp-ws-fanout --port N [--host 127.0.0.1] [--clients 1000]
 //   [--symbols BTCUSDT[,ETHUSDT...]] [--timeframe 1m] [--duration-s 60]
 //   [--threads 1]
@@ -21,44 +29,42 @@
 //   [--connect-parallel 256]
 // Loopback only; every phase is bounded in time.
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
-#include <cctype>
+#include <array>
 #include <atomic>
+#include <cctype>
+#include <cerrno>
 #include <charconv>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
+#include <random>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <thread>
 #include <tuple>
 #include <utility>
 #include <vector>
 
-#include <boost/asio/connect.hpp>
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/websocket/stream.hpp>
+#include "net/ws_frame.hpp"
 
 namespace {
 
-namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace websocket = beast::websocket;
-using tcp = asio::ip::tcp;
-using error_code = boost::system::error_code;
+namespace net = csp::net;
 using steady = std::chrono::steady_clock;
 
 struct options {
@@ -172,6 +178,17 @@ void raise_fd_limit(std::size_t n) {
   }
 }
 
+/// User plus system CPU time of this process so far, in seconds.
+double process_cpu_s() {
+  rusage u{};
+  if (getrusage(RUSAGE_SELF, &u) != 0)
+    return 0.0;
+  auto secs = [](const timeval& t) {
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
+  };
+  return secs(u.ru_utime) + secs(u.ru_stime);
+}
+
 /// The integer after `"key":` in `msg` (first occurrence).
 std::optional<std::int64_t> int_field(
   std::string_view msg, std::string_view quoted_key) {
@@ -228,12 +245,49 @@ struct thread_log {
   std::size_t other = 0;
 };
 
+/// Largest message a client accepts (a native snapshot of 500 bars with
+/// indicators is far below).
+constexpr std::size_t max_message = std::size_t{16} << 20;
+/// Largest HTTP response head of the opening handshake.
+constexpr std::size_t max_response_head = 16'384;
+/// Bytes one read() may take at most (a lane's scratch buffer).
+constexpr std::size_t read_chunk = std::size_t{256} * 1024;
+
+/// The node's address (a loopback literal).
+struct endpoint {
+  sockaddr_storage addr{};
+  socklen_t size = 0;
+};
+
+/// Parses a loopback IPv4 or IPv6 literal; false for anything else.
+bool loopback_endpoint(
+  const std::string& host, std::uint16_t port, endpoint& ep) {
+  ep = endpoint{};
+  auto* v4 = reinterpret_cast<sockaddr_in*>(&ep.addr);
+  if (inet_pton(AF_INET, host.c_str(), &v4->sin_addr) == 1) {
+    v4->sin_family = AF_INET;
+    v4->sin_port = htons(port);
+    ep.size = sizeof(sockaddr_in);
+    return (ntohl(v4->sin_addr.s_addr) >> 24) == 127;
+  }
+  auto* v6 = reinterpret_cast<sockaddr_in6*>(&ep.addr);
+  if (inet_pton(AF_INET6, host.c_str(), &v6->sin6_addr) == 1) {
+    v6->sin6_family = AF_INET6;
+    v6->sin6_port = htons(port);
+    ep.size = sizeof(sockaddr_in6);
+    return IN6_IS_ADDR_LOOPBACK(&v6->sin6_addr);
+  }
+  return false;
+}
+
 struct shared_state {
   options opts;
   steady::time_point origin = steady::now();
   /// The subscribe messages each client sends, in order.
   std::vector<std::string> subscribe_texts;
-  tcp::endpoint endpoint;
+  endpoint node;
+  /// The Host header of the opening handshake.
+  std::string host_header;
   std::atomic<std::size_t> connected{0};
   std::atomic<std::size_t> subscribed{0};
   std::atomic<std::size_t> failed{0};
@@ -249,230 +303,461 @@ struct shared_state {
   }
 };
 
-/// One WebSocket client.
-class client : public std::enable_shared_from_this<client> {
-public:
-  client(asio::io_context& ioc, shared_state& st, thread_log& log,
-    std::uint32_t index)
-      : ws_(ioc), st_(st), log_(log), index_(index) {}
+/// Wall clock, ms since the epoch.
+std::int64_t wall_ms_now() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+    std::chrono::system_clock::now().time_since_epoch())
+    .count();
+}
 
-  /// Connects, upgrades, subscribes; `on_ready` runs once, when the
-  /// snapshot (or a failure) arrived, so the caller can start the next one.
-  void start(std::function<void()> on_ready) {
-    on_ready_ = std::move(on_ready);
-    beast::get_lowest_layer(ws_).expires_after(
-      std::chrono::seconds{st_.opts.connect_timeout_s});
-    beast::get_lowest_layer(ws_).async_connect(st_.endpoint,
-      [self = shared_from_this()](error_code ec) { self->on_connect(ec); });
+std::string errno_text(int e) {
+  return std::system_category().message(e);
+}
+
+/// Whether header line `line` ("Name: value") is called `lower_name`
+/// (ASCII, case-insensitive); `value` gets the trimmed value.
+bool header_named(
+  std::string_view line, std::string_view lower_name, std::string_view& value) {
+  auto colon = line.find(':');
+  if (colon != lower_name.size())
+    return false;
+  for (std::size_t i = 0; i < colon; ++i)
+    if (std::tolower(static_cast<unsigned char>(line[i])) != lower_name[i])
+      return false;
+  value = line.substr(colon + 1);
+  while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
+    value.remove_prefix(1);
+  while (!value.empty() && (value.back() == ' ' || value.back() == '\t'))
+    value.remove_suffix(1);
+  return true;
+}
+
+/// Why the response head `head` (status line and headers, without the
+/// blank line) does not accept an upgrade sent with `key`; "" when it does.
+std::string check_upgrade(std::string_view head, std::string_view key) {
+  auto eol = head.find("\r\n");
+  auto status = head.substr(0, eol);
+  if (status.substr(0, 13) != "HTTP/1.1 101 " && status != "HTTP/1.1 101")
+    return "status " + std::string{status.substr(0, 80)};
+  auto want = net::ws_accept_value(key);
+  while (eol != std::string_view::npos) {
+    head.remove_prefix(eol + 2);
+    eol = head.find("\r\n");
+    std::string_view value;
+    if (header_named(head.substr(0, eol), "sec-websocket-accept", value))
+      return value == want ? "" : "wrong Sec-WebSocket-Accept";
   }
+  return "no Sec-WebSocket-Accept";
+}
 
-  /// Closes the socket (on its io thread).
-  void stop() {
-    error_code ignored;
-    beast::get_lowest_layer(ws_).socket().close(ignored);
-  }
+struct io_lane;
 
-  std::int64_t subscribe_ns() const { return subscribe_ns_; }
-  std::int64_t snapshot_ns() const { return snapshot_ns_; }
-  const std::string& failure() const { return failure_; }
-  bool dropped() const { return dropped_; }
+/// One WebSocket client: a non-blocking socket driven by its lane's epoll.
+struct client {
+  enum class phase : std::uint8_t { connecting, upgrading, open, closed };
 
-private:
-  void ready() {
-    if (on_ready_) {
-      auto f = std::move(on_ready_);
-      on_ready_ = nullptr;
-      f();
-    }
-  }
-
-  void fail(const char* where, const error_code& ec) {
-    if (failure_.empty())
-      failure_ = std::string{where} + ": " + ec.message();
-    if (snapshot_ns_ < 0)
-      st_.failed.fetch_add(1);
-    else if (!st_.stopping.load()) {
-      dropped_ = true;
-      st_.disconnected.fetch_add(1);
-    }
-    ready();
-  }
-
-  void on_connect(error_code ec) {
-    if (ec)
-      return fail("connect", ec);
-    beast::get_lowest_layer(ws_).socket().set_option(tcp::no_delay{true});
-    st_.connected.fetch_add(1);
-    ws_.async_handshake(st_.opts.host + ":" + std::to_string(st_.opts.port),
-      "/ws",
-      [self = shared_from_this()](error_code e) { self->on_handshake(e); });
-  }
-
-  void on_handshake(error_code ec) {
-    if (ec)
-      return fail("handshake", ec);
-    // From here on, the WebSocket's own timeouts (none for reads: the run
-    // is bounded by the main thread).
-    beast::get_lowest_layer(ws_).expires_never();
-    websocket::stream_base::timeout t{};
-    t.handshake_timeout = std::chrono::seconds{10};
-    t.idle_timeout = websocket::stream_base::none();
-    t.keep_alive_pings = false;
-    ws_.set_option(t);
-    ws_.text(true);
-    subscribe_ns_ = st_.now_ns();
-    read();
-    write_subscribe(0);
-  }
-
-  void write_subscribe(std::size_t i) {
-    if (i >= st_.subscribe_texts.size())
-      return;
-    ws_.async_write(asio::buffer(st_.subscribe_texts[i]),
-      [self = shared_from_this(), i](error_code e, std::size_t) {
-        if (e)
-          return self->fail("subscribe", e);
-        self->write_subscribe(i + 1);
-      });
-  }
-
-  void read() {
-    ws_.async_read(
-      buf_, [self = shared_from_this()](error_code ec, std::size_t) {
-        self->on_read(ec);
-      });
-  }
-
-  void on_read(error_code ec) {
-    if (ec)
-      return fail("read", ec);
-    auto at = st_.now_ns();
-    auto data = buf_.cdata();
-    std::string_view msg{static_cast<const char*>(data.data()), data.size()};
-    handle(msg, at);
-    buf_.consume(buf_.size());
-    if (buf_.capacity() > std::size_t{64} * 1024)
-      buf_.shrink_to_fit(); // the snapshot's buffer, not needed again
-    read();
-  }
-
-  void handle(std::string_view msg, std::int64_t at) {
-    if (st_.opts.binance) {
-      if (msg.find(R"("e":"kline")") != std::string_view::npos) {
-        record(msg, at);
-      } else if (msg.find(R"("result":null)") != std::string_view::npos) {
-        if (snapshot_ns_ < 0)
-          mark_ready(at);
-      } else if (msg.find(R"("error")") != std::string_view::npos) {
-        ++log_.errors;
-      } else {
-        ++log_.other;
-      }
-      return;
-    }
-    auto head = msg.substr(0, 32);
-    if (head.find(R"("type":"bar")") != std::string_view::npos) {
-      record(msg, at);
-    } else if (head.find(R"("type":"snapshot")") != std::string_view::npos) {
-      ++log_.snapshots;
-      if (++snapshots_ == st_.opts.symbols.size() && snapshot_ns_ < 0)
-        mark_ready(at);
-    } else if (head.find(R"("type":"error")") != std::string_view::npos) {
-      ++log_.errors;
-      std::fprintf(stderr, "csp-ws-fanout: client %u: %.*s\n", index_,
-        static_cast<int>(std::min<std::size_t>(msg.size(), 300)), msg.data());
-    } else {
-      ++log_.other;
-    }
-  }
-
-  /// The position of the message's symbol in --symbols.
-  std::uint32_t symbol_index(std::string_view msg, std::string_view key) {
-    auto p = msg.find(key);
-    if (p == std::string_view::npos)
-      return 0;
-    auto rest = msg.substr(p + key.size());
-    auto name = rest.substr(0, rest.find('"'));
-    const auto& xs = st_.opts.symbols;
-    for (std::size_t i = 0; i < xs.size(); ++i)
-      if (xs[i] == name)
-        return static_cast<std::uint32_t>(i);
-    return 0;
-  }
-
-  void mark_ready(std::int64_t at) {
-    snapshot_ns_ = at;
-    st_.subscribed.fetch_add(1);
-    ready();
-  }
-
-  void record(std::string_view msg, std::int64_t at) {
-    if (!st_.measuring.load(std::memory_order_relaxed))
-      return;
-    receipt r;
-    r.client = index_;
-    r.at_ns = at;
-    r.wall_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-      std::chrono::system_clock::now().time_since_epoch())
-                  .count();
-    if (st_.opts.binance) {
-      auto k = msg.find(R"("k":{)");
-      if (k == std::string_view::npos)
-        return;
-      r.key.symbol = symbol_index(msg, R"("s":")");
-      auto body = msg.substr(k);
-      r.key.open_time = int_field(body, R"("t":)").value_or(-1);
-      r.key.trade_count = int_field(body, R"("n":)").value_or(-1);
-      r.key.closed = true_field(body, R"("x":)");
-      if (auto e = int_field(msg, R"("E":)"))
-        r.node_delay_ms = r.wall_ms - *e;
-    } else {
-      r.key.symbol = symbol_index(msg, R"("symbol":")");
-      r.key.open_time = int_field(msg, R"("open_time":)").value_or(-1);
-      r.key.trade_count = int_field(msg, R"("trade_count":)").value_or(-1);
-      r.key.revision = int_field(msg, R"("revision":)").value_or(-1);
-      r.key.closed = true_field(msg, R"("closed":)");
-    }
-    log_.receipts.push_back(r);
-  }
-
-  websocket::stream<beast::tcp_stream> ws_;
-  shared_state& st_;
-  thread_log& log_;
-  std::uint32_t index_;
-  beast::flat_buffer buf_;
-  std::function<void()> on_ready_;
-  std::size_t snapshots_ = 0;
-  std::int64_t subscribe_ns_ = -1;
-  std::int64_t snapshot_ns_ = -1;
-  std::string failure_;
-  bool dropped_ = false;
+  std::uint32_t index = 0;
+  int fd = -1;
+  phase state = phase::connecting;
+  /// Readiness for writing is watched (bytes wait in `out`).
+  bool watch_write = false;
+  /// The start callback ran (snapshot received, or failed).
+  bool readied = false;
+  bool dropped = false;
+  /// Received bytes not yet used: the handshake response so far, or the
+  /// start of a frame the last read did not complete.
+  std::string in;
+  /// Bytes to write (handshake request, subscribe and control frames).
+  std::string out;
+  /// Sec-WebSocket-Key sent.
+  std::string key;
+  net::ws_frame_decoder decoder{max_message};
+  std::size_t snapshots = 0;
+  /// Connect and handshake must end by this time (steady ns).
+  std::int64_t deadline_ns = 0;
+  std::int64_t subscribe_ns = -1;
+  std::int64_t snapshot_ns = -1;
+  std::string failure;
 };
 
-/// One io_context and its thread, with the clients it runs.
+/// One thread with its epoll set and the clients it runs.
 struct io_lane {
-  asio::io_context ioc{1};
-  std::optional<asio::executor_work_guard<asio::io_context::executor_type>>
-    guard;
+  shared_state* st = nullptr;
+  int epoll_fd = -1;
   std::thread thread;
   thread_log log;
-  std::vector<std::shared_ptr<client>> clients;
+  std::vector<std::unique_ptr<client>> clients;
+  /// Started clients that are not ready yet (connect-phase timeouts).
+  std::vector<client*> starting;
   /// Clients still to start; started at most connect_parallel at a time.
   std::size_t next = 0;
   std::size_t total = 0;
   std::size_t first_index = 0;
   std::size_t stride = 1;
+  std::vector<char> scratch = std::vector<char>(read_chunk);
+  std::mt19937_64 rng{0x5eed};
+
+  ~io_lane() {
+    for (auto& c : clients)
+      if (c->fd >= 0)
+        ::close(c->fd);
+    if (epoll_fd >= 0)
+      ::close(epoll_fd);
+  }
+
+  void run();
+  void start_next();
+
+private:
+  void watch(client& c, int op);
+  void closed(client& c);
+  void ready(client& c);
+  void fail(client& c, const char* where, const std::string& why);
+  void flush(client& c, const char* where);
+  void on_event(client& c, std::uint32_t events);
+  void on_connected(client& c);
+  void on_readable(client& c);
+  void on_response(client& c);
+  void decode(client& c, const char* data, std::size_t size, std::int64_t at,
+    std::int64_t wall_ms);
+  void handle(
+    client& c, std::string_view msg, std::int64_t at, std::int64_t wall_ms);
+  std::uint32_t symbol_index(std::string_view msg, std::string_view key) const;
+  void mark_ready(client& c, std::int64_t at);
+  void record(
+    client& c, std::string_view msg, std::int64_t at, std::int64_t wall_ms);
+  void check_deadlines();
 };
 
-void start_next(io_lane& lane, shared_state& st) {
-  if (lane.next >= lane.total || st.stopping.load())
+void io_lane::watch(client& c, int op) {
+  epoll_event ev{};
+  ev.events = EPOLLIN | (c.watch_write ? EPOLLOUT : 0U);
+  ev.data.ptr = &c;
+  if (epoll_ctl(epoll_fd, op, c.fd, &ev) != 0)
+    fail(c, "epoll", errno_text(errno));
+}
+
+void io_lane::closed(client& c) {
+  if (c.fd >= 0)
+    ::close(c.fd); // also leaves the epoll set
+  c.fd = -1;
+  c.state = client::phase::closed;
+  c.in.clear();
+  c.in.shrink_to_fit();
+  c.out.clear();
+}
+
+void io_lane::ready(client& c) {
+  if (c.readied)
     return;
-  auto index
-    = static_cast<std::uint32_t>(lane.first_index + lane.next * lane.stride);
-  ++lane.next;
-  auto c = std::make_shared<client>(lane.ioc, st, lane.log, index);
-  lane.clients.push_back(c);
-  c->start([&lane, &st] { start_next(lane, st); });
+  c.readied = true;
+  start_next();
+}
+
+void io_lane::fail(client& c, const char* where, const std::string& why) {
+  if (c.state == client::phase::closed)
+    return;
+  if (c.failure.empty())
+    c.failure = std::string{where} + ": " + why;
+  if (c.snapshot_ns < 0)
+    st->failed.fetch_add(1);
+  else if (!st->stopping.load()) {
+    c.dropped = true;
+    st->disconnected.fetch_add(1);
+  }
+  closed(c);
+  ready(c);
+}
+
+void io_lane::start_next() {
+  if (next >= total || st->stopping.load())
+    return;
+  auto c = std::make_unique<client>();
+  c->index = static_cast<std::uint32_t>(first_index + next * stride);
+  ++next;
+  auto& cl = *c;
+  clients.push_back(std::move(c));
+  starting.push_back(&cl);
+  cl.deadline_ns
+    = st->now_ns() + std::int64_t{st->opts.connect_timeout_s} * 1'000'000'000;
+  cl.fd = ::socket(
+    st->node.addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (cl.fd < 0)
+    return fail(cl, "connect", errno_text(errno));
+  int one = 1;
+  ::setsockopt(cl.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  auto* addr = reinterpret_cast<const sockaddr*>(&st->node.addr);
+  if (::connect(cl.fd, addr, st->node.size) != 0 && errno != EINPROGRESS)
+    return fail(cl, "connect", errno_text(errno));
+  cl.watch_write = true; // connected when writable
+  watch(cl, EPOLL_CTL_ADD);
+}
+
+void io_lane::flush(client& c, const char* where) {
+  while (!c.out.empty()) {
+    auto n = ::send(c.fd, c.out.data(), c.out.size(), MSG_NOSIGNAL);
+    if (n < 0) {
+      if (errno == EINTR)
+        continue;
+      if (errno != EAGAIN && errno != EWOULDBLOCK)
+        return fail(c, where, errno_text(errno));
+      break;
+    }
+    c.out.erase(0, static_cast<std::size_t>(n));
+  }
+  if (c.watch_write != !c.out.empty()) {
+    c.watch_write = !c.out.empty();
+    watch(c, EPOLL_CTL_MOD);
+  }
+}
+
+void io_lane::on_event(client& c, std::uint32_t events) {
+  if (c.state == client::phase::connecting) {
+    on_connected(c);
+    return;
+  }
+  if ((events & EPOLLOUT) != 0U) {
+    flush(c, c.state == client::phase::open ? "subscribe" : "handshake");
+    if (c.state == client::phase::closed)
+      return;
+  }
+  if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) != 0U)
+    on_readable(c);
+}
+
+void io_lane::on_connected(client& c) {
+  int err = 0;
+  socklen_t len = sizeof err;
+  if (::getsockopt(c.fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
+    err = errno;
+  if (err != 0)
+    return fail(c, "connect", errno_text(err));
+  st->connected.fetch_add(1);
+  c.state = client::phase::upgrading;
+  c.key = net::ws_handshake_key(rng(), rng());
+  c.out = "GET /ws HTTP/1.1\r\nHost: " + st->host_header
+    + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+      "Sec-WebSocket-Key: "
+    + c.key + "\r\nSec-WebSocket-Version: 13\r\n\r\n";
+  flush(c, "handshake");
+}
+
+void io_lane::on_readable(client& c) {
+  auto n = ::read(c.fd, scratch.data(), scratch.size());
+  if (n < 0) {
+    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+      return;
+    return fail(c, c.state == client::phase::open ? "read" : "handshake",
+      errno_text(errno));
+  }
+  if (n == 0)
+    return fail(c, c.state == client::phase::open ? "read" : "handshake",
+      "end of stream");
+  auto size = static_cast<std::size_t>(n);
+  if (c.state == client::phase::upgrading) {
+    c.in.append(scratch.data(), size);
+    on_response(c);
+    return;
+  }
+  auto at = st->now_ns();
+  auto wall_ms = wall_ms_now();
+  if (c.in.empty()) {
+    decode(c, scratch.data(), size, at, wall_ms);
+  } else {
+    c.in.append(scratch.data(), size);
+    auto held = std::move(c.in);
+    c.in.clear();
+    decode(c, held.data(), held.size(), at, wall_ms);
+  }
+}
+
+void io_lane::on_response(client& c) {
+  auto end = c.in.find("\r\n\r\n");
+  if (end == std::string::npos) {
+    if (c.in.size() > max_response_head)
+      fail(c, "handshake", "response head too long");
+    return;
+  }
+  auto why = check_upgrade(std::string_view{c.in}.substr(0, end), c.key);
+  if (!why.empty())
+    return fail(c, "handshake", why);
+  c.state = client::phase::open;
+  c.subscribe_ns = st->now_ns();
+  for (const auto& text : st->subscribe_texts)
+    net::ws_append_client_frame(
+      c.out, net::ws_opcode::text, text, static_cast<std::uint32_t>(rng()));
+  flush(c, "subscribe");
+  if (c.state == client::phase::closed)
+    return;
+  auto rest = c.in.substr(end + 4);
+  c.in.clear();
+  if (!rest.empty())
+    decode(c, rest.data(), rest.size(), st->now_ns(), wall_ms_now());
+}
+
+/// Hands every whole frame of [data, data + size) on; keeps the rest in
+/// `c.in` for the next read.
+void io_lane::decode(client& c, const char* data, std::size_t size,
+  std::int64_t at, std::int64_t wall_ms) {
+  std::size_t used = 0;
+  net::ws_event ev;
+  while (c.state == client::phase::open) {
+    auto n = c.decoder.next(data + used, size - used, ev);
+    switch (ev.kind) {
+      case net::ws_event_kind::need_more:
+        c.in.assign(data + used, size - used);
+        return;
+      case net::ws_event_kind::fragment:
+        break;
+      case net::ws_event_kind::message:
+        handle(c, ev.payload, at, wall_ms);
+        break;
+      case net::ws_event_kind::ping:
+        net::ws_append_client_frame(c.out, net::ws_opcode::pong, ev.payload,
+          static_cast<std::uint32_t>(rng()));
+        flush(c, "pong");
+        break;
+      case net::ws_event_kind::pong:
+        break;
+      case net::ws_event_kind::close: {
+        auto why = "closed by the node (" + std::to_string(ev.close_code)
+          + (ev.payload.empty() ? "" : ": " + std::string{ev.payload}) + ")";
+        net::ws_append_client_frame(c.out, net::ws_opcode::close,
+          net::ws_close_payload(net::ws_close_normal),
+          static_cast<std::uint32_t>(rng()));
+        ::send(c.fd, c.out.data(), c.out.size(), MSG_NOSIGNAL); // best effort
+        return fail(c, "read", why);
+      }
+      case net::ws_event_kind::protocol_error:
+        return fail(c, "read", ev.error);
+    }
+    used += n;
+  }
+}
+
+void io_lane::handle(
+  client& c, std::string_view msg, std::int64_t at, std::int64_t wall_ms) {
+  if (st->opts.binance) {
+    if (msg.find(R"("e":"kline")") != std::string_view::npos) {
+      record(c, msg, at, wall_ms);
+    } else if (msg.find(R"("result":null)") != std::string_view::npos) {
+      if (c.snapshot_ns < 0)
+        mark_ready(c, at);
+    } else if (msg.find(R"("error")") != std::string_view::npos) {
+      ++log.errors;
+    } else {
+      ++log.other;
+    }
+    return;
+  }
+  auto head = msg.substr(0, 32);
+  if (head.find(R"("type":"bar")") != std::string_view::npos) {
+    record(c, msg, at, wall_ms);
+  } else if (head.find(R"("type":"snapshot")") != std::string_view::npos) {
+    ++log.snapshots;
+    if (++c.snapshots == st->opts.symbols.size() && c.snapshot_ns < 0)
+      mark_ready(c, at);
+  } else if (head.find(R"("type":"error")") != std::string_view::npos) {
+    ++log.errors;
+    std::fprintf(stderr, "csp-ws-fanout: client %u: %.*s\n", c.index,
+      static_cast<int>(std::min<std::size_t>(msg.size(), 300)), msg.data());
+  } else {
+    ++log.other;
+  }
+}
+
+/// The position of the message's symbol in --symbols.
+std::uint32_t io_lane::symbol_index(
+  std::string_view msg, std::string_view key) const {
+  auto p = msg.find(key);
+  if (p == std::string_view::npos)
+    return 0;
+  auto rest = msg.substr(p + key.size());
+  auto name = rest.substr(0, rest.find('"'));
+  const auto& xs = st->opts.symbols;
+  for (std::size_t i = 0; i < xs.size(); ++i)
+    if (xs[i] == name)
+      return static_cast<std::uint32_t>(i);
+  return 0;
+}
+
+void io_lane::mark_ready(client& c, std::int64_t at) {
+  c.snapshot_ns = at;
+  st->subscribed.fetch_add(1);
+  ready(c);
+}
+
+void io_lane::record(
+  client& c, std::string_view msg, std::int64_t at, std::int64_t wall_ms) {
+  if (!st->measuring.load(std::memory_order_relaxed))
+    return;
+  receipt r;
+  r.client = c.index;
+  r.at_ns = at;
+  r.wall_ms = wall_ms;
+  if (st->opts.binance) {
+    auto k = msg.find(R"("k":{)");
+    if (k == std::string_view::npos)
+      return;
+    r.key.symbol = symbol_index(msg, R"("s":")");
+    auto body = msg.substr(k);
+    r.key.open_time = int_field(body, R"("t":)").value_or(-1);
+    r.key.trade_count = int_field(body, R"("n":)").value_or(-1);
+    r.key.closed = true_field(body, R"("x":)");
+    if (auto e = int_field(msg, R"("E":)"))
+      r.node_delay_ms = r.wall_ms - *e;
+  } else {
+    r.key.symbol = symbol_index(msg, R"("symbol":")");
+    r.key.open_time = int_field(msg, R"("open_time":)").value_or(-1);
+    r.key.trade_count = int_field(msg, R"("trade_count":)").value_or(-1);
+    r.key.revision = int_field(msg, R"("revision":)").value_or(-1);
+    r.key.closed = true_field(msg, R"("closed":)");
+  }
+  log.receipts.push_back(r);
+}
+
+/// Fails starting clients whose connect or handshake outlived the connect
+/// timeout (the wait for the snapshot is bounded by the main thread).
+void io_lane::check_deadlines() {
+  auto now = st->now_ns();
+  // fail() may start more clients (appending to `starting`): collect first.
+  std::vector<client*> expired;
+  for (auto* c : starting)
+    if (!c->readied && c->state != client::phase::open && now >= c->deadline_ns)
+      expired.push_back(c);
+  for (auto* c : expired)
+    fail(*c, c->state == client::phase::connecting ? "connect" : "handshake",
+      "timed out");
+  starting.erase(std::remove_if(starting.begin(), starting.end(),
+                   [](const client* c) { return c->readied; }),
+    starting.end());
+}
+
+void io_lane::run() {
+  std::array<epoll_event, 512> events{};
+  auto next_check = st->now_ns();
+  while (!st->stopping.load()) {
+    auto n = ::epoll_wait(
+      epoll_fd, events.data(), static_cast<int>(events.size()), 50);
+    if (n < 0 && errno != EINTR) {
+      std::fprintf(
+        stderr, "csp-ws-fanout: epoll_wait: %s\n", errno_text(errno).c_str());
+      return;
+    }
+    for (int i = 0; i < n; ++i) {
+      auto& c
+        = *static_cast<client*>(events[static_cast<std::size_t>(i)].data.ptr);
+      // A client closed earlier in this batch may still be listed.
+      if (c.fd >= 0)
+        on_event(c, events[static_cast<std::size_t>(i)].events);
+    }
+    if (!starting.empty() && st->now_ns() >= next_check) {
+      check_deadlines();
+      next_check = st->now_ns() + 100'000'000;
+    }
+  }
+  for (auto& c : clients)
+    closed(*c);
 }
 
 /// Length of a timeframe in ms (0 when unknown).
@@ -523,11 +808,11 @@ int main(int argc, char** argv) {
   raise_fd_limit(opts.clients);
   shared_state st;
   st.opts = opts;
-  error_code ec;
-  auto addr = asio::ip::make_address(opts.host, ec);
-  if (ec || !addr.is_loopback())
+  if (!loopback_endpoint(opts.host, opts.port, st.node))
     usage("--host must be a loopback address literal");
-  st.endpoint = tcp::endpoint{addr, opts.port};
+  st.host_header
+    = (st.node.addr.ss_family == AF_INET6 ? "[" + opts.host + "]" : opts.host)
+    + ":" + std::to_string(opts.port);
   if (opts.binance) {
     std::string params;
     for (const auto& sym : opts.symbols) {
@@ -552,10 +837,16 @@ int main(int argc, char** argv) {
   std::vector<std::unique_ptr<io_lane>> lanes;
   for (std::size_t i = 0; i < lanes_n; ++i) {
     auto l = std::make_unique<io_lane>();
+    l->st = &st;
+    l->epoll_fd = ::epoll_create1(EPOLL_CLOEXEC);
+    if (l->epoll_fd < 0) {
+      std::fprintf(
+        stderr, "csp-ws-fanout: epoll: %s\n", errno_text(errno).c_str());
+      return 2;
+    }
     l->first_index = i;
     l->stride = lanes_n;
     l->total = (opts.clients + lanes_n - 1 - i) / lanes_n;
-    l->guard.emplace(l->ioc.get_executor());
     l->clients.reserve(l->total);
     lanes.push_back(std::move(l));
   }
@@ -570,11 +861,11 @@ int main(int argc, char** argv) {
   auto per_lane = std::max<std::size_t>(1, opts.connect_parallel / lanes_n);
   for (auto& l : lanes) {
     auto* lane = l.get();
-    asio::post(lane->ioc, [lane, &st, per_lane] {
+    lane->thread = std::thread{[lane, per_lane] {
       for (std::size_t i = 0; i < per_lane; ++i)
-        start_next(*lane, st);
-    });
-    lane->thread = std::thread{[lane] { lane->ioc.run(); }};
+        lane->start_next();
+      lane->run();
+    }};
   }
   auto connect_start = steady::now();
   auto connect_deadline
@@ -591,27 +882,17 @@ int main(int argc, char** argv) {
 
   // Measurement phase.
   auto measure_start_ns = st.now_ns();
+  auto cpu_start_s = process_cpu_s();
   st.measuring.store(true);
   std::this_thread::sleep_for(std::chrono::seconds{opts.duration_s});
   st.measuring.store(false);
+  auto cpu_measured_s = process_cpu_s() - cpu_start_s;
   auto measure_end_ns = st.now_ns();
+  // Each lane sees this within one epoll wait (50 ms) and closes its
+  // sockets.
   st.stopping.store(true);
-  for (auto& l : lanes) {
-    auto* lane = l.get();
-    asio::post(lane->ioc, [lane] {
-      for (auto& c : lane->clients)
-        c->stop();
-    });
-    lane->guard.reset();
-  }
-  for (auto& l : lanes) {
-    // Bounded: if closing hangs, stop the context.
-    auto deadline = steady::now() + std::chrono::seconds{5};
-    while (!l->ioc.stopped() && steady::now() < deadline)
-      std::this_thread::sleep_for(std::chrono::milliseconds{10});
-    l->ioc.stop();
+  for (auto& l : lanes)
     l->thread.join();
-  }
 
   // -- results -----------------------------------------------------------
   std::vector<double> subscribe_ms;
@@ -624,13 +905,13 @@ int main(int argc, char** argv) {
     snapshots += l->log.snapshots;
     errors += l->log.errors;
     for (auto& c : l->clients) {
-      if (c->snapshot_ns() >= 0 && c->subscribe_ns() >= 0)
+      if (c->snapshot_ns >= 0 && c->subscribe_ns >= 0)
         subscribe_ms.push_back(
-          static_cast<double>(c->snapshot_ns() - c->subscribe_ns()) / 1e6);
-      if (c->dropped())
+          static_cast<double>(c->snapshot_ns - c->subscribe_ns) / 1e6);
+      if (c->dropped)
         ++dropped;
-      if (!c->failure().empty() && (c->dropped() || c->snapshot_ns() < 0))
-        ++failures[c->failure()];
+      if (!c->failure.empty() && (c->dropped || c->snapshot_ns < 0))
+        ++failures[c->failure];
     }
     all.insert(all.end(), l->log.receipts.begin(), l->log.receipts.end());
   }
@@ -693,6 +974,9 @@ int main(int argc, char** argv) {
   std::printf("bar updates: %zu receipts of %zu distinct updates; %zu "
               "reached all %zu clients\n",
     all.size(), updates.size(), complete, live);
+  std::printf("client CPU while measuring: %.2f s, %.2f us per receipt\n",
+    cpu_measured_s,
+    all.empty() ? 0.0 : cpu_measured_s * 1e6 / static_cast<double>(all.size()));
   print_dist("spread last-first receipt, closed bars", spread_closed, "ms");
   print_dist("spread last-first receipt, forming bars", spread_forming, "ms");
   print_dist("receipt - first receipt, closed bars", delay_closed, "ms");
@@ -721,7 +1005,7 @@ int main(int argc, char** argv) {
   for (auto& l : lanes)
     for (std::size_t i = 0; i < l->clients.size(); ++i) {
       auto idx = static_cast<std::uint32_t>(l->first_index + i * l->stride);
-      if (l->clients[i]->snapshot_ns() < 0)
+      if (l->clients[i]->snapshot_ns < 0)
         continue;
       auto got = per_client[idx];
       // In order per symbol: a stable sort by symbol keeps receipt order.

@@ -535,6 +535,7 @@ void read_all(const json& root, platform_config& cfg, error_list& errors) {
     r.read_port("port", a.port, 0);
     r.read("bind", a.bind, check_non_empty);
     r.read("threads", a.threads, 1, 64);
+    r.read("ws_threads", a.ws_threads, 0, 64);
     r.read("max_body_bytes", a.max_body_bytes, 0, 1'073'741'824);
     r.read("max_header_bytes", a.max_header_bytes, 1'024, 1'048'576);
     r.read("read_timeout_ms", a.read_timeout_ms, 1, 3'600'000);

@@ -191,8 +191,11 @@ struct api_config {
   std::string bind = "127.0.0.1";
   /// Only from JWT_SECRET; never read from the file.
   std::string jwt_secret;
-  /// I/O threads of the HTTP/WebSocket server (1..64).
+  /// I/O threads of the HTTP/WebSocket server (1..64): requests and
+  /// WebSocket upgrades.
   std::int64_t threads = 2;
+  /// Threads of the WebSocket connections (0..64; 0 = one per core).
+  std::int64_t ws_threads = 0;
   /// Largest request body accepted.
   std::int64_t max_body_bytes = 1'048'576;
   /// Largest request line plus header fields accepted.

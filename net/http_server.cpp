@@ -50,6 +50,19 @@ struct life_guard {
   std::shared_mutex mtx;
   bool alive = true;
 
+  /// The WebSocket threads' contexts (set before the first connection).
+  std::vector<asio::io_context::executor_type> ws_lanes;
+
+  /// Runs `f` on WebSocket thread `lane`.
+  template <class F>
+  bool post_lane(std::size_t lane, F&& f) {
+    std::shared_lock<std::shared_mutex> guard{mtx};
+    if (!alive || lane >= ws_lanes.size())
+      return false;
+    asio::post(ws_lanes[lane], std::forward<F>(f));
+    return true;
+  }
+
   template <class Executor, class F>
   bool post(const Executor& ex, F&& f) {
     std::shared_lock<std::shared_mutex> guard{mtx};
@@ -120,6 +133,8 @@ struct http_server::impl {
       opts.make_error = json_error;
     if (opts.threads == 0)
       opts.threads = 1;
+    if (opts.ws_threads == 0)
+      opts.ws_threads = std::max(1U, std::thread::hardware_concurrency());
   }
 
   server_options opts;
@@ -130,6 +145,18 @@ struct http_server::impl {
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>>
     guard;
   std::vector<std::thread> threads;
+  /// The WebSocket threads: one context each, run by that thread alone,
+  /// so a connection's handlers and everything posted to it run in order
+  /// on one thread without a strand.
+  struct ws_lane {
+    asio::io_context ioc{1};
+    std::optional<asio::executor_work_guard<asio::io_context::executor_type>>
+      guard;
+    std::thread thread;
+  };
+  std::vector<std::unique_ptr<ws_lane>> ws_lanes;
+  /// The lane of the next WebSocket connection (round robin).
+  std::atomic<std::size_t> next_ws_lane{0};
   std::shared_ptr<life_guard> life = std::make_shared<life_guard>();
   std::uint16_t port = 0;
   bool started = false;
@@ -153,6 +180,8 @@ struct http_server::impl {
 struct ws_peer::impl {
   std::uint64_t id = 0;
   std::string remote;
+  /// The WebSocket thread of the connection.
+  std::size_t lane = 0;
   /// Messages queued and being written; stored by the session alone.
   std::atomic<std::size_t> queued{0};
   std::atomic<bool> closing{false};
@@ -160,7 +189,8 @@ struct ws_peer::impl {
   std::shared_ptr<life_guard> life;
 };
 
-/// One server WebSocket connection; everything runs on its strand. Data
+/// One server WebSocket connection; everything runs on its WebSocket
+/// thread (one context per thread: no strand needed). Data
 /// messages wait in `queue_`; whatever waits when the socket is free goes
 /// out in one gathered write of ready-made frames (`batch_`). The queue
 /// holds at most `ws_queue_limit` messages, counting those being written;
@@ -197,7 +227,7 @@ public:
       [self = shared_from_this()](error_code ec) { self->on_accept(ec); });
   }
 
-  /// On the strand: messages of one send, in order. More than the queue
+  /// On its thread: messages of one send, in order. More than the queue
   /// limit waiting makes the client a slow consumer: it is closed.
   void enqueue(std::vector<std::shared_ptr<const std::string>> texts) {
     if (finished_ || close_requested_)
@@ -215,7 +245,7 @@ public:
       do_write();
   }
 
-  /// On the strand.
+  /// On its thread.
   void request_close(std::uint16_t code, const std::string& reason) {
     if (finished_ || close_requested_)
       return;
@@ -236,11 +266,11 @@ public:
       start_close();
   }
 
-  /// The connection's strand.
+  /// The connection's WebSocket thread.
   strand_type executor() { return ws_.get_executor(); }
 
   /// Breaks the ownership cycle of a write waiting in the transport (its
-  /// handler owns this session); on the strand, or with the threads gone.
+  /// handler owns this session); on its thread, or with the threads gone.
   void drop_waiting() noexcept { ws_.next_layer().drop_waiting(); }
 
 private:
@@ -290,40 +320,49 @@ private:
     do_read();
   }
 
-  /// Writes every waiting message (up to max_batch) as one gathered write.
+  /// Writes every waiting message (up to max_batch) as one gathered write,
+  /// batch after batch while the socket takes them at once.
   void do_write() {
-    // A close frame from the peer ends the data (Beast answers it).
-    if (!ws_.is_open())
-      return;
-    writing_ = true;
-    auto n = std::min(queue_.size(), max_batch);
-    in_flight_.clear();
-    headers_.clear();
-    buffers_.clear();
-    headers_.reserve(n);
-    buffers_.reserve(2 * n);
-    for (std::size_t i = 0; i < n; ++i) {
-      in_flight_.push_back(std::move(queue_.front()));
-      queue_.pop_front();
-      const auto& text = *in_flight_.back();
-      headers_.push_back(detail::encode_text_header(text.size()));
-      buffers_.push_back(headers_.back().buffer());
-      buffers_.emplace_back(text.data(), text.size());
-    }
-    ws_.next_layer().async_write_frames(
-      buffers_, [self = shared_from_this()](error_code ec, std::size_t) {
-        self->on_write(ec);
-      });
+    error_code ec;
+    do {
+      // A close frame from the peer ends the data (Beast answers it).
+      if (!ws_.is_open())
+        return;
+      writing_ = true;
+      auto n = std::min(queue_.size(), max_batch);
+      in_flight_.clear();
+      headers_.clear();
+      buffers_.clear();
+      headers_.reserve(n);
+      buffers_.reserve(2 * n);
+      for (std::size_t i = 0; i < n; ++i) {
+        in_flight_.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+        const auto& text = *in_flight_.back();
+        headers_.push_back(detail::encode_text_header(text.size()));
+        buffers_.push_back(headers_.back().buffer());
+        buffers_.emplace_back(text.data(), text.size());
+      }
+      auto written = ws_.next_layer().write_frames(
+        buffers_, ec, [self = shared_from_this()](error_code e, std::size_t) {
+          if (self->after_write(e))
+            self->do_write();
+        });
+      if (!written)
+        return; // after_write runs when the rest is written
+    } while (after_write(ec));
   }
 
-  void on_write(error_code ec) {
+  /// The batch in flight is written (or failed); returns whether the next
+  /// one should be written now.
+  bool after_write(error_code ec) {
     writing_ = false;
     auto written = in_flight_.size();
     in_flight_.clear();
     publish_queued();
     if (ec) {
       finish("write_failed: " + ec.message());
-      return;
+      return false;
     }
     unreported_ += written;
     if (unreported_ >= credit_step_ && handlers_.on_sent) {
@@ -332,10 +371,9 @@ private:
     }
     if (close_requested_) {
       start_close();
-      return;
+      return false;
     }
-    if (!queue_.empty())
-      do_write();
+    return !queue_.empty();
   }
 
   /// Makes the queue length visible to ws_peer::queued().
@@ -445,6 +483,34 @@ void ws_peer::close(std::uint16_t code, std::string reason) {
     return;
   p.life->post_to(p.session,
     [code, r = std::move(reason)](ws_session& s) { s.request_close(code, r); });
+}
+
+void ws_fanout::add(const std::shared_ptr<ws_peer>& peer,
+  std::vector<std::shared_ptr<const std::string>> texts) {
+  if (!peer || texts.empty() || peer->impl_->closing.load())
+    return;
+  entries_.emplace_back(peer->impl_, std::move(texts));
+}
+
+void ws_fanout::send() {
+  // One post per server and thread; a connection's messages keep their
+  // order, and come after what was sent to it before (one queue per
+  // thread).
+  while (!entries_.empty()) {
+    auto life = entries_.front().first->life;
+    auto lane = entries_.front().first->lane;
+    std::vector<entry> group;
+    std::vector<entry> rest;
+    for (auto& e : entries_)
+      (e.first->life == life && e.first->lane == lane ? group : rest)
+        .push_back(std::move(e));
+    entries_ = std::move(rest);
+    life->post_lane(lane, [g = std::move(group)]() mutable {
+      for (auto& [peer, texts] : g)
+        if (auto s = peer->session.lock())
+          s->enqueue(std::move(texts));
+    });
+  }
 }
 
 // -- HTTP
@@ -592,6 +658,7 @@ private:
     peer->id = srv_.next_ws_id.fetch_add(1);
     peer->remote = remote_;
     peer->life = srv_.life;
+    peer->lane = srv_.next_ws_lane.fetch_add(1) % srv_.ws_lanes.size();
     auto handle = std::make_shared<ws_peer>(peer);
     ws_handlers h;
     std::optional<server_response> refusal;
@@ -605,14 +672,33 @@ private:
       write(std::move(*refusal));
       return;
     }
+    // The connection moves to its WebSocket thread: the socket is
+    // re-registered with that thread's context (nothing is pending on it
+    // now that the request is read).
+    auto& lane = srv_.ws_lanes[peer->lane]->ioc;
+    error_code ec;
+    auto protocol = stream_.socket().local_endpoint(ec).protocol();
+    tcp::socket moved{lane};
+    if (!ec) {
+      auto fd = stream_.socket().release(ec);
+      if (!ec)
+        moved.assign(protocol, fd, ec);
+    }
+    if (ec) {
+      shutdown();
+      if (h.on_close)
+        h.on_close("error: " + ec.message());
+      return;
+    }
     auto ws = std::make_shared<ws_session>(
-      srv_, std::move(stream_), peer, std::move(h));
+      srv_, beast::tcp_stream{std::move(moved)}, peer, std::move(h));
     peer->session = ws;
     {
       std::lock_guard<std::mutex> guard{srv_.ws_mtx};
       srv_.ws_sessions.emplace(peer->id, ws);
     }
-    ws->start(std::move(req));
+    asio::post(
+      lane, [ws, r = std::move(req)]() mutable { ws->start(std::move(r)); });
   }
 
   void fail(unsigned status, std::string_view code, const std::string& msg) {
@@ -779,6 +865,14 @@ std::string http_server::start() {
   }
   s.port = s.acceptor->local_endpoint().port();
   s.started = true;
+  for (std::size_t i = 0; i < s.opts.ws_threads; ++i) {
+    auto lane = std::make_unique<impl::ws_lane>();
+    lane->guard.emplace(lane->ioc.get_executor());
+    s.life->ws_lanes.push_back(lane->ioc.get_executor());
+    s.ws_lanes.push_back(std::move(lane));
+  }
+  for (auto& lane : s.ws_lanes)
+    lane->thread = std::thread{[l = lane.get()] { l->ioc.run(); }};
   s.guard.emplace(s.ioc->get_executor());
   s.accept();
   for (std::size_t i = 0; i < s.opts.threads; ++i)
@@ -832,9 +926,15 @@ void http_server::stop() {
   }
   s.guard.reset();
   s.ioc->stop();
+  for (auto& lane : s.ws_lanes) {
+    lane->guard.reset();
+    lane->ioc.stop();
+  }
   for (auto& t : s.threads)
     t.join();
   s.threads.clear();
+  for (auto& lane : s.ws_lanes)
+    lane->thread.join();
   {
     // Sessions that did not finish may own themselves through a write
     // waiting in their transport; the threads are gone, so no race.
@@ -848,6 +948,7 @@ void http_server::stop() {
   // Destroys every pending handler and with them the sessions, before the
   // context they use.
   s.ioc.reset();
+  s.ws_lanes.clear();
 }
 
 } // namespace csp::net

@@ -1,10 +1,11 @@
 #pragma once
 
 // An HTTP/1.1 and WebSocket server on Boost.Beast, run by its own pool of
-// I/O threads. Beast stays out of this header. Requests are handed to a
-// callback together with a `responder` that may be completed later from any
-// thread (an actor answers it), so neither the I/O threads nor the actors
-// ever block on each other. Every connection has a header and body limit
+// I/O threads; upgraded WebSocket connections move to WebSocket threads of
+// their own (one context each). Beast stays out of this header. Requests are
+// handed to a callback together with a `responder` that may be completed later
+// from any thread (an actor answers it), so neither the I/O threads nor the
+// actors ever block on each other. Every connection has a header and body limit
 // and a read timeout; malformed or oversized requests get a JSON error and
 // the connection is closed.
 
@@ -126,7 +127,35 @@ public:
   void close(std::uint16_t code, std::string reason);
 
 private:
+  friend class ws_fanout;
+
   std::shared_ptr<impl> impl_;
+};
+
+/// Messages for many WebSocket connections (of one server or several),
+/// handed to the connections' threads with one post per thread instead of
+/// one per connection. Each connection gets its messages as from
+/// ws_peer::send: in order, after what was sent to it before, with the
+/// same queue limit. Not thread-safe: fill it on one thread, then send().
+class ws_fanout {
+public:
+  /// Adds `texts` for `peer`; nothing when the connection is closing.
+  void add(const std::shared_ptr<ws_peer>& peer,
+    std::vector<std::shared_ptr<const std::string>> texts);
+
+  /// Hands everything added over; the fan-out is empty afterwards.
+  void send();
+
+  bool empty() const noexcept { return entries_.empty(); }
+
+  /// Connections added since the last send().
+  std::size_t size() const noexcept { return entries_.size(); }
+
+private:
+  using entry = std::pair<std::shared_ptr<ws_peer::impl>,
+    std::vector<std::shared_ptr<const std::string>>>;
+
+  std::vector<entry> entries_;
 };
 
 /// What a WebSocket connection reports; both run on an I/O thread and must
@@ -148,8 +177,13 @@ struct server_options {
   std::string bind = "127.0.0.1";
   /// 0 picks a free port (see http_server::port()).
   std::uint16_t port = 0;
-  /// I/O threads.
+  /// I/O threads of HTTP requests and WebSocket upgrades.
   std::size_t threads = 2;
+  /// Threads of the WebSocket connections (0: one per core). Each runs its
+  /// own context, and an upgraded connection moves to one of them (round
+  /// robin) for good, so a ws_fanout reaches all connections of a thread
+  /// with one post.
+  std::size_t ws_threads = 0;
   /// Largest request header block and body accepted.
   std::size_t max_header_bytes = 16'384;
   std::size_t max_body_bytes = 1'048'576;

@@ -5,7 +5,8 @@
 // (masked for clients), and the client's decoder that turns received
 // bytes into messages and control frames. ws_client.cpp drives the
 // decoder from its read buffer, so a single socket read delivers every
-// frame it holds; the exchange simulator's server uses the rest.
+// frame it holds, and so does the fan-out benchmark's client
+// (bench/ws_fanout.cpp); the exchange simulator's server uses the rest.
 
 #include <array>
 #include <cstddef>

@@ -11,7 +11,11 @@
 // Server frames are not masked and this server negotiates no extension
 // (no permessage-deflate), so a text message is a header and its bytes.
 
+#include <sys/socket.h>
+#include <sys/uio.h>
+
 #include <array>
+#include <cerrno>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -110,6 +114,31 @@ public:
     write_frames_now(buffers, std::move(handler));
   }
 
+  /// Writes `buffers` at once when nothing else is being written: one
+  /// non-blocking sendmsg. Returns true when that wrote all of them or
+  /// failed (`ec`); `handler` is then not called. Otherwise returns false
+  /// and continues like async_write_frames with what is left (`buffers`
+  /// is trimmed to it), calling `handler` when it is written. Saves a
+  /// loopback fan-out the completion's trip through the executor for
+  /// every message that fits the socket buffer.
+  template <class Handler>
+  bool write_frames(std::vector<boost::asio::const_buffer>& buffers,
+    boost::system::error_code& ec, Handler handler) {
+    ec = {};
+    if (beast_busy_ || frames_busy_) {
+      async_write_frames(buffers, std::move(handler));
+      return false;
+    }
+    auto n = send_now(buffers, ec);
+    if (ec)
+      return true;
+    drop_prefix(buffers, n);
+    if (buffers.empty())
+      return true;
+    write_frames_now(buffers, std::move(handler));
+    return false;
+  }
+
   /// Forgets the writes waiting for the other kind to finish (their
   /// handlers, which may own the connection, are destroyed uncalled).
   /// For a connection that is finished or whose context is going away.
@@ -172,6 +201,52 @@ private:
         h(ec, n);
       });
   }
+
+  /// One sendmsg of as much of `buffers` as the socket takes without
+  /// waiting; returns the bytes written (0 when it would block).
+  std::size_t send_now(const std::vector<boost::asio::const_buffer>& buffers,
+    boost::system::error_code& ec) {
+    std::array<iovec, max_iov> iov{};
+    std::size_t count = 0;
+    for (const auto& b : buffers) {
+      if (count == iov.size())
+        break;
+      iov[count].iov_base = const_cast<void*>(b.data());
+      iov[count].iov_len = b.size();
+      ++count;
+    }
+    msghdr msg{};
+    msg.msg_iov = iov.data();
+    msg.msg_iovlen = count;
+    for (;;) {
+      auto n = ::sendmsg(
+        next_.socket().native_handle(), &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+      if (n >= 0)
+        return static_cast<std::size_t>(n);
+      if (errno == EINTR)
+        continue;
+      if (errno != EAGAIN && errno != EWOULDBLOCK)
+        ec.assign(errno, boost::system::system_category());
+      return 0;
+    }
+  }
+
+  /// Removes the first `n` bytes from `buffers`.
+  static void drop_prefix(
+    std::vector<boost::asio::const_buffer>& buffers, std::size_t n) {
+    std::size_t whole = 0;
+    while (whole < buffers.size() && n >= buffers[whole].size()) {
+      n -= buffers[whole].size();
+      ++whole;
+    }
+    buffers.erase(
+      buffers.begin(), buffers.begin() + static_cast<std::ptrdiff_t>(whole));
+    if (!buffers.empty())
+      buffers.front() += n;
+  }
+
+  /// Buffers given to one sendmsg (at most IOV_MAX).
+  static constexpr std::size_t max_iov = 512;
 
   next_layer_type next_;
   bool beast_busy_ = false;

@@ -101,6 +101,7 @@ CAF_TEST(an empty object yields the documented defaults) {
   CAF_CHECK_EQUAL(c.api.bind, "127.0.0.1");
   CAF_CHECK_EQUAL(c.api.jwt_secret, "");
   CAF_CHECK_EQUAL(c.api.threads, 2);
+  CAF_CHECK_EQUAL(c.api.ws_threads, 0);
   CAF_CHECK_EQUAL(c.api.max_body_bytes, 1'048'576);
   CAF_CHECK_EQUAL(c.api.max_header_bytes, 16'384);
   CAF_CHECK_EQUAL(c.api.read_timeout_ms, 10'000);
@@ -146,7 +147,7 @@ CAF_TEST(a full file sets every key) {
                  "flush_rows": 500, "flush_age_ms": 50,
                  "max_inflight_rows": 0},
     "redis": {"url": "redis://cache:6380/2", "enabled": false},
-    "api": {"port": 8443, "bind": "0.0.0.0", "threads": 4,
+    "api": {"port": 8443, "bind": "0.0.0.0", "threads": 4, "ws_threads": 3,
             "max_body_bytes": 4096, "max_header_bytes": 8192,
             "read_timeout_ms": 5000, "idle_timeout_ms": 30000,
             "reads_require_auth": true,
@@ -215,6 +216,7 @@ CAF_TEST(a full file sets every key) {
   CAF_CHECK_EQUAL(c.api.port, 8443);
   CAF_CHECK_EQUAL(c.api.bind, "0.0.0.0");
   CAF_CHECK_EQUAL(c.api.threads, 4);
+  CAF_CHECK_EQUAL(c.api.ws_threads, 3);
   CAF_CHECK_EQUAL(c.api.max_body_bytes, 4096);
   CAF_CHECK_EQUAL(c.api.max_header_bytes, 8192);
   CAF_CHECK_EQUAL(c.api.read_timeout_ms, 5000);
@@ -330,6 +332,10 @@ CAF_TEST(invalid api values are reported) {
     "api.threads: must be between 1 and 64, got 0");
   expect_single_error(R"({"api": {"threads": 65}})",
     "api.threads: must be between 1 and 64, got 65");
+  expect_single_error(R"({"api": {"ws_threads": -1}})",
+    "api.ws_threads: must be between 0 and 64, got -1");
+  expect_single_error(R"({"api": {"ws_threads": 65}})",
+    "api.ws_threads: must be between 0 and 64, got 65");
   expect_single_error(R"({"api": {"max_body_bytes": -1}})",
     "api.max_body_bytes: must be between 0 and");
   expect_single_error(R"({"api": {"max_header_bytes": 100}})",

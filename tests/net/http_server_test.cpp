@@ -620,6 +620,28 @@ CAF_TEST(batched messages arrive whole and in order) {
   CAF_CHECK(!ec);
 }
 
+CAF_TEST(messages sent one by one arrive in order around a partial write) {
+  boost::system::error_code ec;
+  ws_client_sync c{port, "/ws", ec};
+  CAF_REQUIRE(!ec);
+  c.ws.read_message_max(1U << 20);
+  auto p = wait_peer();
+  CAF_REQUIRE(p != nullptr);
+  // Each send is its own write: the small ones go out at once while the
+  // socket has room; the 900 KB ones outgrow the loopback buffer (the
+  // client reads only after all were sent), so the rest of each is
+  // written later and what follows must wait behind it.
+  std::vector<text_ptr> expected;
+  for (std::size_t i = 0; i < 60; ++i) {
+    expected.push_back(numbered(i, i % 20 == 10 ? 900'000 : 40));
+    CAF_CHECK(p->send(expected.back()));
+  }
+  CAF_CHECK_EQUAL(read_in_order(c, expected, ec), expected.size());
+  CAF_CHECK(!ec);
+  // Half the queue limit (32) written at least once: reported.
+  CAF_CHECK_GREATER_OR_EQUAL(wait_reported(32), 32U);
+}
+
 CAF_TEST(pongs wait for a gathered write and never split its frames) {
   boost::system::error_code ec;
   ws_client_sync c{port, "/ws", ec};
@@ -651,6 +673,86 @@ CAF_TEST(pongs wait for a gathered write and never split its frames) {
     CAF_CHECK_EQUAL(c.read(ec), text(i, 1));
   }
   CAF_CHECK_EQUAL(pongs, 3);
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()
+
+namespace {
+
+/// A server whose WebSocket connections are spread over two threads; it
+/// keeps every peer, in the order the clients connected.
+struct ws_many_fixture {
+  std::mutex mtx;
+  std::vector<std::shared_ptr<ws_peer>> peers;
+  std::unique_ptr<http_server> srv;
+  std::uint16_t port = 0;
+
+  ws_many_fixture() {
+    auto o = small_options();
+    o.ws_threads = 2;
+    o.ws_queue_limit = 256;
+    server_handlers h;
+    h.on_upgrade
+      = [this](const server_request&, const std::shared_ptr<ws_peer>& p,
+          ws_handlers&) -> std::optional<server_response> {
+      std::lock_guard<std::mutex> guard{mtx};
+      peers.push_back(p);
+      return std::nullopt;
+    };
+    srv = std::make_unique<http_server>(o, std::move(h));
+    CAF_REQUIRE_EQUAL(srv->start(), "");
+    port = srv->port();
+  }
+
+  ~ws_many_fixture() { srv->stop(); }
+};
+
+} // namespace
+
+CAF_TEST_FIXTURE_SCOPE(ws_fanout_tests, ws_many_fixture)
+
+CAF_TEST(a fan - out reaches every connection in order with single sends) {
+  constexpr std::size_t clients = 5;
+  constexpr std::size_t rounds = 20;
+  std::vector<std::unique_ptr<ws_client_sync>> cs;
+  boost::system::error_code ec;
+  for (std::size_t k = 0; k < clients; ++k) {
+    // The handshake answer follows on_upgrade: the peer is known now.
+    cs.push_back(std::make_unique<ws_client_sync>(port, "/ws", ec));
+    CAF_REQUIRE(!ec);
+    cs.back()->ws.read_message_max(1U << 20);
+  }
+  std::vector<std::shared_ptr<ws_peer>> ps;
+  {
+    std::lock_guard<std::mutex> guard{mtx};
+    ps = peers;
+  }
+  CAF_REQUIRE_EQUAL(ps.size(), clients);
+  // Per round and client: one message through a fan-out, one single send,
+  // one more through a fan-out; the client must read them in that order.
+  // Messages differ per client (the number says which client it is for).
+  std::vector<std::vector<text_ptr>> expected(clients);
+  auto next = [&](std::size_t k, std::size_t size) {
+    auto t = numbered(k * 1000 + expected[k].size(), size);
+    expected[k].push_back(t);
+    return t;
+  };
+  ws_fanout fan;
+  for (std::size_t r = 0; r < rounds; ++r) {
+    for (std::size_t k = 0; k < clients; ++k)
+      fan.add(ps[k], {next(k, 10 + r)});
+    fan.send();
+    CAF_CHECK(fan.empty());
+    for (std::size_t k = 0; k < clients; ++k)
+      CAF_CHECK(ps[k]->send(next(k, 3000 * r)));
+    for (std::size_t k = 0; k < clients; ++k)
+      fan.add(ps[k], {next(k, 7), next(k, 1)});
+    fan.send();
+  }
+  for (std::size_t k = 0; k < clients; ++k) {
+    CAF_CHECK_EQUAL(read_in_order(*cs[k], expected[k], ec), expected[k].size());
+    CAF_CHECK(!ec);
+  }
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
