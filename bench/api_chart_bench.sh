@@ -18,6 +18,7 @@
 # Loopback only; every wait is bounded.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. tools/exchange_sim/sim_port.sh
 build=${1:-build}
 csp=$build/app/csp
 sim=$build/tools/exchange_sim/csp-exchange-sim
@@ -32,13 +33,7 @@ source bench/scratch_db.sh csp_bench_api "$redis_db"
 "$sim" --listen 127.0.0.1:0 --symbols BTCUSDT,ETHUSDT --stocks AAPL \
   --rate 10 --seed 11 --past-s 90000 --duration-s 900 >"$work/sim.out" 2>&1 &
 pids+=($!)
-port=
-for _ in $(seq 1 100); do
-  port=$(grep -o 'listening on 127.0.0.1:[0-9]*' "$work/sim.out" | head -1 | cut -d: -f2 || true)
-  [ -n "$port" ] && break
-  sleep 0.1
-done
-[ -n "$port" ] || { echo "api_chart_bench: simulator did not start"; cat "$work/sim.out"; exit 1; }
+port=$(sim_port "$work/sim.out") || { echo "api_chart_bench: simulator did not start"; cat "$work/sim.out"; exit 1; }
 
 start_day=$(date -u -d '1 day ago' +%F)
 end_day=$(date -u +%F)

@@ -29,6 +29,7 @@
 # most 60 s); a bisection of N steps is bounded by N such runs.
 set -u
 cd "$(dirname "$0")/.." || exit 2
+. tools/exchange_sim/sim_port.sh
 build=build
 nsym=4
 rate=
@@ -77,15 +78,6 @@ received() { # metrics port -> trades_received_total over all symbols
     | awk '{s+=$NF} END {printf "%d\n", s}'
 }
 
-wait_for_port() { # file -> port
-  for _ in $(seq 1 100); do
-    port=$(grep -o 'listening on 127.0.0.1:[0-9]*' "$1" 2>/dev/null | head -1 | cut -d: -f2)
-    [ -n "$port" ] && { echo "$port"; return 0; }
-    sleep 0.1
-  done
-  return 1
-}
-
 sleep_until() { # epoch seconds (fractional)
   local d
   d=$(python3 -c "import time; print(max(0.0, $1 - time.time()))")
@@ -106,7 +98,7 @@ run_at() {
   local sim_pid=$!
   pids+=("$sim_pid")
   local port
-  port=$(wait_for_port "$dir/sim.out") || { echo "rate $r: simulator did not start"; return 2; }
+  port=$(sim_port "$dir/sim.out") || { echo "rate $r: simulator did not start"; return 2; }
   local duration=$(( boundary + 66 - $(date +%s) ))
   (cd "$dir" && exec "$csp" run --binance-ws-url "ws://127.0.0.1:$port" \
     --binance-rest-url "http://127.0.0.1:$port" --symbols "$syms" \

@@ -17,6 +17,7 @@
 # windows, 100 sequential scrapes. Loopback only; every wait is bounded.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. tools/exchange_sim/sim_port.sh
 build=build
 if [ $# -gt 0 ] && [ "${1#--}" = "$1" ]; then build=$1; shift; fi
 symbols_n=1000 rate=2000 window=15 rounds=4 scrapes=100
@@ -41,13 +42,7 @@ total_s=$(( 60 + rounds * 2 * window + 120 ))
 "$sim" --listen 127.0.0.1:0 --symbols "$symbols" --stocks "" --rate "$rate" \
   --seed 3 --duration-s "$total_s" >"$work/sim.out" 2>&1 &
 pids+=($!)
-port=
-for _ in $(seq 1 100); do
-  port=$(grep -o 'listening on 127.0.0.1:[0-9]*' "$work/sim.out" | head -1 | cut -d: -f2 || true)
-  [ -n "$port" ] && break
-  sleep 0.1
-done
-[ -n "$port" ] || { echo "simulator did not start"; cat "$work/sim.out"; exit 1; }
+port=$(sim_port "$work/sim.out") || { echo "simulator did not start"; cat "$work/sim.out"; exit 1; }
 (cd "$work" && exec "$OLDPWD/$csp" run --binance-ws-url "ws://127.0.0.1:$port" \
   --binance-rest-url "http://127.0.0.1:$port" --symbols "$symbols" --stocks "" \
   --metrics-port 0 --api-port 0 --duration-s "$total_s") >"$work/node.out" 2>&1 &

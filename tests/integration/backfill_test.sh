@@ -7,6 +7,7 @@
 # Uses the PostgreSQL server from DB_* (scripts/services.sh), in databases
 # of its own. Usage: backfill_test.sh <csp> <csp-exchange-sim>
 set -u
+. "$(dirname "$(readlink -f "$0")")/../../tools/exchange_sim/sim_port.sh"
 csp=$(readlink -f "$1")
 sim=$(readlink -f "$2")
 work=$(mktemp -d)
@@ -30,13 +31,7 @@ for d in "${dbs[@]}"; do q postgres "CREATE DATABASE $d" || { echo "FAIL: create
 "$sim" --listen 127.0.0.1:0 --symbols BTCUSDT --rate 2 --seed 5 --past-s 172800 \
   --trade-log "$work/trades.jsonl" --duration-s 300 >"$work/sim.out" 2>&1 &
 pids+=($!)
-port=
-for _ in $(seq 1 100); do
-  port=$(grep -o 'listening on 127.0.0.1:[0-9]*' "$work/sim.out" | head -1 | cut -d: -f2)
-  [ -n "$port" ] && break
-  sleep 0.1
-done
-[ -n "$port" ] || { bad "simulator did not start"; exit 1; }
+port=$(sim_port "$work/sim.out") || { bad "simulator did not start"; exit 1; }
 url=http://127.0.0.1:$port
 d1=$(date -u -d '2 days ago' +%F)
 d2=$(date -u +%F)

@@ -13,6 +13,7 @@ csp=$(readlink -f "$1")
 sim=$(readlink -f "$2")
 artifacts=$3
 root=$(cd "$(dirname "$0")/../.." && pwd)
+. "$root/tools/exchange_sim/sim_port.sh"
 work=$(mktemp -d)
 db="csp_test_chart_$$"
 pids=()
@@ -56,13 +57,7 @@ redis_flush
 "$sim" --listen 127.0.0.1:0 --symbols BTCUSDT,ETHUSDT,SOLUSDT --stocks "" --rate 60 \
   --seed 7 --duration-s 150 >"$work/sim.out" 2>&1 &
 pids+=($!)
-port=
-for _ in $(seq 1 100); do
-  port=$(grep -o 'listening on 127.0.0.1:[0-9]*' "$work/sim.out" | head -1 | cut -d: -f2)
-  [ -n "$port" ] && break
-  sleep 0.1
-done
-[ -n "$port" ] || { echo "FAIL: simulator did not start"; cat "$work/sim.out"; exit 1; }
+port=$(sim_port "$work/sim.out") || { echo "FAIL: simulator did not start"; cat "$work/sim.out"; exit 1; }
 
 secret="chart-test-secret-$$"
 (cd "$work" && DB_NAME=$db REDIS_URL=$redis_url JWT_SECRET=$secret exec "$csp" run \

@@ -7,6 +7,7 @@
 # the circuit breaker opens and closes again.
 # Usage: live_bars_test.sh <csp> <csp-exchange-sim>
 set -u
+. "$(dirname "$(readlink -f "$0")")/../../tools/exchange_sim/sim_port.sh"
 csp=$(readlink -f "$1")
 sim=$(readlink -f "$2")
 work=$(mktemp -d)
@@ -30,15 +31,6 @@ duration=$(( boundary + 66 - start ))
 boundary_ms=$(( boundary * 1000 ))
 echo "runs last ${duration}s; compared bars open at or after ${boundary}"
 
-wait_for_port() { # file -> port
-  for _ in $(seq 1 100); do
-    port=$(grep -o 'listening on 127.0.0.1:[0-9]*' "$1" 2>/dev/null | head -1 | cut -d: -f2)
-    [ -n "$port" ] && { echo "$port"; return 0; }
-    sleep 0.1
-  done
-  return 1
-}
-
 run_case() { # name, sim options..., -- , node options...
   local name=$1; shift
   local dir=$work/$name
@@ -52,7 +44,7 @@ run_case() { # name, sim options..., -- , node options...
     "${sim_args[@]}" >"$dir/sim.out" 2>&1 &
   pids+=($!)
   local port
-  port=$(wait_for_port "$dir/sim.out") || { bad "$name: simulator did not start"; return; }
+  port=$(sim_port "$dir/sim.out") || { bad "$name: simulator did not start"; return; }
   (cd "$dir" && exec "$csp" run --binance-ws-url "ws://127.0.0.1:$port" \
     --binance-rest-url "http://127.0.0.1:$port" --symbols BTCUSDT,ETHUSDT \
     --stocks "" --metrics-port 0 --api-port 0 --duration-s "$duration" \

@@ -12,6 +12,7 @@ set -u
 csp=$(readlink -f "$1")
 sim=$(readlink -f "$2")
 here=$(dirname "$(readlink -f "$0")")
+. "$here/../../tools/exchange_sim/sim_port.sh"
 work=$(mktemp -d)
 pids=()
 . "$here/pg_cluster.sh"
@@ -74,13 +75,7 @@ echo "run lasts ${duration}s; database down at $((boundary + 20)) for 30 s"
   --seed 21 --trade-log "$work/trades.jsonl" --duration-s $((duration + 10)) \
   >"$work/sim.out" 2>&1 &
 pids+=($!)
-port=
-for _ in $(seq 1 100); do
-  port=$(grep -o 'listening on 127.0.0.1:[0-9]*' "$work/sim.out" | head -1 | cut -d: -f2)
-  [ -n "$port" ] && break
-  sleep 0.1
-done
-[ -n "$port" ] || { bad "simulator did not start"; exit 1; }
+port=$(sim_port "$work/sim.out") || { bad "simulator did not start"; exit 1; }
 
 cat >"$work/node.json" <<JSON
 {"database": {"pool_size": 2, "spool_dir": "$work/spool", "flush_age_ms": 200}}
