@@ -273,12 +273,9 @@ void emit(broadcaster_state& st, const bar& b, const indicator_snapshot* ind) {
   st.count_sent(b.symbol, sent);
   for (auto id : slow)
     drop_slow(st, id);
-  net::ws_fanout fan;
-  for (auto [id, c] : touched) {
+  net::ws_fanout fan{fanout_chunk};
+  for (auto [id, c] : touched)
     drain(st, id, *c, &fan);
-    if (fan.size() >= fanout_chunk)
-      fan.send();
-  }
   fan.send();
 }
 
@@ -617,12 +614,9 @@ caf::behavior broadcaster(
       release_waiting(st, st.opts.flush_ms);
       auto pending
         = std::vector<std::uint64_t>(st.backlog.begin(), st.backlog.end());
-      net::ws_fanout fan;
-      for (auto id : pending) {
+      net::ws_fanout fan{fanout_chunk};
+      for (auto id : pending)
         drain(st, id, &fan);
-        if (fan.size() >= fanout_chunk)
-          fan.send();
-      }
       fan.send();
       if (++st.ticks * st.opts.flush_ms >= 1000) {
         st.ticks = 0;

@@ -38,8 +38,9 @@ namespace http = beast::http;
 namespace websocket = beast::websocket;
 using tcp = asio::ip::tcp;
 using error_code = boost::system::error_code;
-/// The executor of a connection (a strand of the server's io_context).
-using strand_type = asio::any_io_executor;
+/// The executor of a connection: a strand of the server's io_context (an
+/// HTTP connection) or a WebSocket thread's context (an upgraded one).
+using conn_executor = asio::any_io_executor;
 
 namespace {
 
@@ -72,11 +73,11 @@ struct life_guard {
     return true;
   }
 
-  /// Runs `f(session)` on the strand of the session `w` refers to, if it
-  /// still exists. The session is locked under the guard and its only
+  /// Runs `f(session)` on the executor of the session `w` refers to, if
+  /// it still exists. The session is locked under the guard and its only
   /// strong reference goes into the posted handler, so it is never
   /// destroyed outside the server's threads, and nothing here keeps an
-  /// executor (a strand must not outlive its io_context).
+  /// executor (one must not outlive its io_context).
   template <class Session, class F>
   bool post_to(const std::weak_ptr<Session>& w, F&& f) {
     std::shared_lock<std::shared_mutex> guard{mtx};
@@ -267,7 +268,7 @@ public:
   }
 
   /// The connection's WebSocket thread.
-  strand_type executor() { return ws_.get_executor(); }
+  conn_executor executor() { return ws_.get_executor(); }
 
   /// Breaks the ownership cycle of a write waiting in the transport (its
   /// handler owns this session); on its thread, or with the threads gone.
@@ -490,6 +491,8 @@ void ws_fanout::add(const std::shared_ptr<ws_peer>& peer,
   if (!peer || texts.empty() || peer->impl_->closing.load())
     return;
   entries_.emplace_back(peer->impl_, std::move(texts));
+  if (chunk_ > 0 && entries_.size() >= chunk_)
+    send();
 }
 
 void ws_fanout::send() {
@@ -542,8 +545,8 @@ public:
     write(std::move(res));
   }
 
-  strand_type strand() { return stream_.get_executor(); }
-  strand_type executor() { return strand(); }
+  conn_executor strand() { return stream_.get_executor(); }
+  conn_executor executor() { return strand(); }
 
 private:
   /// Waits up to the idle timeout for the first byte of the next request,

@@ -139,6 +139,11 @@ private:
 /// same queue limit. Not thread-safe: fill it on one thread, then send().
 class ws_fanout {
 public:
+  /// With `chunk` > 0, add() hands everything over each time `chunk`
+  /// connections are waiting, so the threads start writing the first of a
+  /// large fan-out while the rest is added.
+  explicit ws_fanout(std::size_t chunk = 0) : chunk_(chunk) {}
+
   /// Adds `texts` for `peer`; nothing when the connection is closing.
   void add(const std::shared_ptr<ws_peer>& peer,
     std::vector<std::shared_ptr<const std::string>> texts);
@@ -146,15 +151,14 @@ public:
   /// Hands everything added over; the fan-out is empty afterwards.
   void send();
 
+  /// Whether nothing waits to be handed over.
   bool empty() const noexcept { return entries_.empty(); }
-
-  /// Connections added since the last send().
-  std::size_t size() const noexcept { return entries_.size(); }
 
 private:
   using entry = std::pair<std::shared_ptr<ws_peer::impl>,
     std::vector<std::shared_ptr<const std::string>>>;
 
+  std::size_t chunk_;
   std::vector<entry> entries_;
 };
 

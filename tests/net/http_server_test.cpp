@@ -749,6 +749,16 @@ CAF_TEST(a fan - out reaches every connection in order with single sends) {
       fan.add(ps[k], {next(k, 7), next(k, 1)});
     fan.send();
   }
+  // A fan-out with a chunk size hands over on its own once that many
+  // connections wait; the rest goes with send().
+  ws_fanout chunked{2};
+  chunked.add(ps[0], {next(0, 5)});
+  CAF_CHECK(!chunked.empty());
+  chunked.add(ps[1], {next(1, 5)});
+  CAF_CHECK(chunked.empty());
+  chunked.add(ps[2], {next(2, 5)});
+  chunked.send();
+  CAF_CHECK(chunked.empty());
   for (std::size_t k = 0; k < clients; ++k) {
     CAF_CHECK_EQUAL(read_in_order(*cs[k], expected[k], ec), expected[k].size());
     CAF_CHECK(!ec);
