@@ -426,8 +426,8 @@ void append_trade_rows(copy_batch& out, const messages::trade_batch& batch,
   if (out.row_count == 0)
     out.table = kind;
   else if (out.table != kind)
-    throw std::invalid_argument{"append_trades: a batch of "
-      + std::string{copy_columns(out.table)} + " rows"};
+    throw std::invalid_argument{
+      "append_trades: the batch holds the other kind of trade rows"};
   with_format(out, [&](auto fmt) {
     constexpr auto F = decltype(fmt)::value;
     // Up to ~90 bytes a row in either format, plus the names.

@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <optional>
+#include <random>
 #include <spawn.h>
 #include <stdexcept>
 #include <string>
@@ -78,14 +79,10 @@ inline std::uint16_t free_port() {
     std::fclose(f);
   }
   unsigned top = low > 12'000 ? low - 100 : 12'000;
-  thread_local std::uint64_t seed
-    = static_cast<std::uint64_t>(::getpid()) * 0x9e37'79b9'7f4a'7c15ULL
-    ^ static_cast<std::uint64_t>(
-      std::chrono::steady_clock::now().time_since_epoch().count());
+  thread_local std::mt19937 gen{std::random_device{}()};
+  std::uniform_int_distribution<unsigned> pick{10'000, top - 1};
   for (int attempt = 0; attempt < 200; ++attempt) {
-    seed = seed * 6'364'136'223'846'793'005ULL + 1'442'695'040'888'963'407ULL;
-    auto port
-      = static_cast<std::uint16_t>(10'000 + (seed >> 33) % (top - 10'000));
+    auto port = static_cast<std::uint16_t>(pick(gen));
     int fd = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
